@@ -1,0 +1,40 @@
+// Typed errors for what does throw (I/O, configuration, programming errors). Each carries a
+// stable `code`: logs and metrics use the code, never the message.
+
+export type ErrorCode =
+  | 'ERR_STORE_CORRUPT'
+  | 'ERR_STORE_CLOSED'
+  | 'ERR_STORE_CONFLICT'
+  | 'ERR_KEY_FILE'
+  | 'ERR_INVALID_CONFIG'
+  | 'ERR_INVALID_BLOCK'
+  | 'ERR_POOL_OVERLOADED'
+  | 'ERR_POOL_STOPPED'
+  | 'ERR_WORKER_TASK'
+  | 'ERR_NETWORK_PUBLISH'
+  | 'ERR_NETWORK_SUBSCRIBE'
+  | 'ERR_NETWORK_DIAL'
+  | 'ERR_NETWORK_SERIALIZATION'
+  | 'ERR_SYNC'
+
+export class KimuraError extends Error {
+  readonly code: ErrorCode
+  readonly details: Readonly<Record<string, unknown>>
+
+  constructor (code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'KimuraError'
+    this.code = code
+    this.details = details
+  }
+}
+
+export function errorCode (err: unknown): string {
+  if (err instanceof KimuraError) return err.code
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') return err.code
+  return 'ERR_UNEXPECTED'
+}
+
+export function errorMessage (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,110 @@
+// The validity rules of SPEC sections 2 and 3 as pure functions that return verdicts.
+// Workers, tests and benchmarks all call these; none of them throws on bad input.
+import { bytesEqual } from './bytes.js'
+import { blockHash, merkleRoot, messageId } from './hash.js'
+import { verifyDigest } from './keys.js'
+import { MAX_CLOCK_SKEW_MS, type NetworkParams } from './params.js'
+import { fail, ok, type Result, type Verdict } from './result.js'
+import type { Block, BlockHeader, Message } from './types.js'
+
+export type MessageErrorCode = 'MESSAGE_MALFORMED' | 'MESSAGE_TOO_LARGE' | 'MESSAGE_BAD_SIGNATURE'
+
+export type BlockErrorCode =
+  | 'BLOCK_MALFORMED'
+  | 'BLOCK_TOO_LARGE'
+  | 'BLOCK_TOO_MANY_MESSAGES'
+  | 'BLOCK_WRONG_HEIGHT'
+  | 'BLOCK_WRONG_PREV_HASH'
+  | 'BLOCK_TIMESTAMP_BEFORE_PARENT'
+  | 'BLOCK_TIMESTAMP_IN_FUTURE'
+  | 'BLOCK_WRONG_PROPOSER'
+  | 'BLOCK_BAD_SIGNATURE'
+  | 'BLOCK_INVALID_MESSAGE'
+  | 'BLOCK_DUPLICATE_MESSAGE'
+  | 'BLOCK_WRONG_MESSAGE_ROOT'
+
+/** What a block is checked against: its parent as stored. */
+export interface ParentInfo {
+  height: number
+  hash: Uint8Array
+  timestamp: number
+}
+
+export interface BlockRules {
+  params: NetworkParams
+  leaderKey: Uint8Array
+  /** The receiver's clock, ms since the epoch. */
+  now: number
+}
+
+/** Checks a message's content limit and signature; on success returns its recomputed id. */
+export function verifyMessage (message: Message, params: Pick<NetworkParams, 'maxMessageBytes'>): Result<Uint8Array, MessageErrorCode> {
+  if (message.content.byteLength > params.maxMessageBytes) {
+    return fail('MESSAGE_TOO_LARGE', `content is ${message.content.byteLength} bytes, the limit is ${params.maxMessageBytes}`)
+  }
+  const id = messageId(message)
+  if (!verifyDigest(message.sender, id, message.signature)) return fail('MESSAGE_BAD_SIGNATURE', 'signature does not verify over the message id')
+  return ok(id)
+}
+
+/** Rules 1 to 3 and the message-count part of rule 4: cheap checks, run before any message work. */
+export function validateHeader (header: BlockHeader, messageCount: number, parent: ParentInfo, rules: BlockRules): Result<Uint8Array, BlockErrorCode> {
+  if (header.height !== parent.height + 1) return fail('BLOCK_WRONG_HEIGHT', `height ${header.height}, expected ${parent.height + 1}`)
+  if (!bytesEqual(header.prevHash, parent.hash)) return fail('BLOCK_WRONG_PREV_HASH', `prevHash does not match the block at height ${parent.height}`)
+  if (header.timestamp < parent.timestamp) return fail('BLOCK_TIMESTAMP_BEFORE_PARENT', `timestamp ${header.timestamp} is before the parent's ${parent.timestamp}`)
+  if (header.timestamp > rules.now + MAX_CLOCK_SKEW_MS) return fail('BLOCK_TIMESTAMP_IN_FUTURE', `timestamp ${header.timestamp} is more than ${MAX_CLOCK_SKEW_MS} ms ahead of this node's clock`)
+  if (!bytesEqual(header.proposer, rules.leaderKey)) return fail('BLOCK_WRONG_PROPOSER', 'proposer is not the configured leader key')
+  if (messageCount > rules.params.maxBlockMessages) return fail('BLOCK_TOO_MANY_MESSAGES', `${messageCount} messages, the limit is ${rules.params.maxBlockMessages}`)
+  const hash = blockHash(header)
+  if (!verifyDigest(header.proposer, hash, header.signature)) return fail('BLOCK_BAD_SIGNATURE', 'signature does not verify over the block hash')
+  return ok(hash)
+}
+
+/**
+ * Verifies messages [start, end) of a block and returns their ids. Blocks with many messages
+ * are split into such ranges so that several workers verify one block in parallel.
+ */
+export function verifyMessageRange (messages: readonly Message[], start: number, end: number, params: Pick<NetworkParams, 'maxMessageBytes'>): Result<Uint8Array[], BlockErrorCode> {
+  const ids: Uint8Array[] = []
+  for (let i = start; i < end; i++) {
+    const verdict = verifyMessage(messages[i] as Message, params)
+    if (!verdict.ok) return fail('BLOCK_INVALID_MESSAGE', `message ${i}: ${verdict.reason}`)
+    ids.push(verdict.value)
+  }
+  return ok(ids)
+}
+
+/**
+ * Rules 5 (uniqueness) and 6, given every message's verified id. `isIncluded` answers whether
+ * an id is already in the chain.
+ */
+export function validateMessageIds (header: BlockHeader, ids: readonly Uint8Array[], isIncluded: (id: Uint8Array) => boolean): Verdict<BlockErrorCode> {
+  const seen = new Set<string>()
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] as Uint8Array
+    const key = Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1')
+    if (seen.has(key)) return fail('BLOCK_DUPLICATE_MESSAGE', `message ${i} repeats an earlier message of this block`)
+    seen.add(key)
+    if (isIncluded(id)) return fail('BLOCK_DUPLICATE_MESSAGE', `message ${i} is already in the chain`)
+  }
+  if (!bytesEqual(header.messageRoot, merkleRoot(ids))) return fail('BLOCK_WRONG_MESSAGE_ROOT', 'messageRoot does not match the message ids')
+  return { ok: true }
+}
+
+export interface ValidatedBlock {
+  hash: Uint8Array
+  messageIds: Uint8Array[]
+}
+
+/** Every rule of SPEC section 3 for an already decoded block of `encodedBytes` bytes, in one thread. */
+export function validateBlock (block: Block, encodedBytes: number, parent: ParentInfo, rules: BlockRules, isIncluded: (id: Uint8Array) => boolean): Result<ValidatedBlock, BlockErrorCode> {
+  if (encodedBytes > rules.params.maxBlockBytes) return fail('BLOCK_TOO_LARGE', `encoding is ${encodedBytes} bytes, the limit is ${rules.params.maxBlockBytes}`)
+  const header = validateHeader(block.header, block.messages.length, parent, rules)
+  if (!header.ok) return header
+  const ids = verifyMessageRange(block.messages, 0, block.messages.length, rules.params)
+  if (!ids.ok) return ids
+  const unique = validateMessageIds(block.header, ids.value, isIncluded)
+  if (!unique.ok) return unique
+  return ok({ hash: header.value, messageIds: ids.value })
+}
+
