@@ -169,6 +169,20 @@ export function decodeBlock (bytes: Uint8Array): DecodeResult<Block> {
   })
 }
 
+/** The header and message count of an encoded Block, without decoding its messages. */
+export function decodeBlockHeader (bytes: Uint8Array): DecodeResult<{ header: BlockHeader, messageCount: number }> {
+  try {
+    const r = new StrictReader(bytes)
+    r.array('block', 3)
+    const version = r.uint('block.version')
+    if (version !== BLOCK_FORMAT_VERSION) return fail('MALFORMED', `block.version: unsupported format version ${version}`)
+    const header = readHeader(r)
+    return ok({ header, messageCount: r.arrayLength('block.messages') })
+  } catch (err) {
+    return fail('MALFORMED', err instanceof DecodeError ? err.message : `undecodable: ${String(err)}`)
+  }
+}
+
 export function decodeMessageBatch (bytes: Uint8Array): DecodeResult<Message[]> {
   return decodeWith(bytes, r => {
     const count = r.arrayLength('batch')

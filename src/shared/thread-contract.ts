@@ -1,0 +1,109 @@
+// The thread contract: every task the main thread sends to a worker, with its input and result.
+// Only plain data crosses: numbers, strings, and bytes as ArrayBuffers that are transferred
+// (or SharedArrayBuffers, when several workers read one block). Workers return these result
+// unions and never throw for bad input: a thrown error loses its class on the way back.
+import type { NetworkParams } from './params.js'
+import type { BlockErrorCode, MessageErrorCode } from './validation.js'
+
+/** Bytes that cross threads: transferred when an ArrayBuffer, shared when a SharedArrayBuffer. */
+export type WireBuffer = ArrayBuffer | SharedArrayBuffer
+
+/** `workerData` of every worker: what it needs to open the store and apply the rules. */
+export interface WorkerConfig {
+  dataDir: string
+  params: NetworkParams
+  /** The leader's public key, hex: blocks must be signed by it. */
+  leaderKey: string
+}
+
+/** Task names, as exported by src/workers/pool-worker.ts. */
+export const TASK = {
+  admitMessages: 'admitMessages',
+  verifyMessages: 'verifyMessages',
+  importBlocks: 'importBlocks'
+} as const
+
+// admitMessages ---------------------------------------------------------------------------
+
+export interface AdmitMessagesInput {
+  /** A MessagePack array of wire Messages. */
+  batch: ArrayBuffer
+}
+
+export type AdmitErrorCode = 'MALFORMED' | 'EMPTY_BATCH' | 'BATCH_TOO_LARGE' | MessageErrorCode
+
+/**
+ * All or nothing: when any message is invalid, none is admitted. `ids` are hex, in request
+ * order; `added` counts those that were new (the rest were already pending or included).
+ */
+export type AdmitMessagesOutput =
+  | { ok: true, ids: string[], added: number }
+  | { ok: false, code: AdmitErrorCode, reason: string, index?: number }
+
+// verifyMessages: one slice of a large block, so that every worker verifies part of it -------
+
+export interface VerifyMessagesInput {
+  /** The whole encoded Block, shared by the workers that verify its slices. */
+  block: WireBuffer
+  start: number
+  end: number
+}
+
+export type VerifyMessagesOutput =
+  | { ok: true, ids: ArrayBuffer }
+  | { ok: false, code: BlockErrorCode | 'MALFORMED', reason: string }
+
+// importBlocks: validate consecutive blocks against the stored chain, then commit them -------
+
+export interface ImportBlocksInput {
+  blocks: WireBuffer[]
+  /** For each block, its message ids when verifyMessages already checked every signature. */
+  verifiedIds: Array<ArrayBuffer | null>
+  /** The receiver's clock (SPEC 3 rule 2), read on the main thread. */
+  now: number
+  /** false: validate only, write nothing. */
+  commit: boolean
+}
+
+export type ImportErrorCode =
+  | BlockErrorCode
+  | 'MALFORMED'
+  /** The block is beyond the stored tip + 1: the node is behind and must sync. */
+  | 'PARENT_UNKNOWN'
+  /** Another commit moved the tip while this one was validating. */
+  | 'STORE_CONFLICT'
+
+export interface ImportedBlock {
+  height: number
+  hash: string
+  timestamp: number
+  messageCount: number
+}
+
+export interface ImportBlocksOutput {
+  /** Blocks validated (and committed, when asked), in order. */
+  imported: ImportedBlock[]
+  /** Blocks at or below the stored tip, skipped (duplicates or old). */
+  known: number
+  /** The first block that failed, by its index in the input; nothing after it was processed. */
+  error?: { index: number, code: ImportErrorCode, reason: string }
+  tipHeight: number
+}
+
+// Producer (a long-lived worker behind comlink, not part of the pool) -----------------------
+
+export interface ProducerConfig extends WorkerConfig {
+  /** Path of the leader's signing key file (32-byte seed, hex). */
+  keyFile: string
+}
+
+export type BuildBlockOutput =
+  | { ok: true, block: ArrayBuffer, height: number, hash: string, timestamp: number, messageCount: number }
+  | { ok: false, code: 'STORE_CONFLICT' | 'KEY_MISMATCH' | 'BUILD_FAILED', reason: string }
+
+/** The producer worker's API, as the main thread sees it through comlink. */
+export interface ProducerApi {
+  /** The producer's public key, hex: answers once the worker has loaded its key and store. */
+  publicKey: () => string
+  buildBlock: (timestamp: number, maxMessages: number) => BuildBlockOutput
+}

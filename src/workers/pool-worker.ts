@@ -1,0 +1,40 @@
+// The Piscina pool's worker module: one named export per task of the thread contract.
+// Every task is synchronous (LMDB transactionSync), so nothing is left running when it returns.
+import '../shared/polyfill.js'
+import { decodeBlock } from '../shared/codec.js'
+import type {
+  AdmitMessagesInput, AdmitMessagesOutput, ImportBlocksInput, ImportBlocksOutput,
+  VerifyMessagesInput, VerifyMessagesOutput
+} from '../shared/thread-contract.js'
+import { verifyMessageRange } from '../shared/validation.js'
+import { admitMessages as admit } from './admit-messages.js'
+import { importBlocks as runImport } from './import-blocks.js'
+import { workerContext } from './worker-context.js'
+
+export function admitMessages (input: AdmitMessagesInput): AdmitMessagesOutput {
+  const { store, config } = workerContext()
+  return admit(store, config.params, new Uint8Array(input.batch))
+}
+
+export function verifyMessages (input: VerifyMessagesInput): VerifyMessagesOutput {
+  const { config } = workerContext()
+  const decoded = decodeBlock(new Uint8Array(input.block))
+  if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: decoded.reason }
+  const messages = decoded.value.messages
+  const end = Math.min(input.end, messages.length)
+  const ids = verifyMessageRange(messages, input.start, end, config.params)
+  if (!ids.ok) return ids
+  const out = new Uint8Array(ids.value.length * 32)
+  ids.value.forEach((id, i) => out.set(id, i * 32))
+  return { ok: true, ids: out.buffer }
+}
+
+export function importBlocks (input: ImportBlocksInput): ImportBlocksOutput {
+  const { store, rules } = workerContext()
+  return runImport(store, {
+    blocks: input.blocks.map(b => new Uint8Array(b)),
+    verifiedIds: input.verifiedIds.map(ids => ids === null ? null : new Uint8Array(ids)),
+    rules: rules(input.now),
+    commit: input.commit
+  })
+}

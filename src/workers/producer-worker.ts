@@ -1,0 +1,29 @@
+// The producer: a long-lived worker, outside the pool, that holds the leader's signing key and
+// builds blocks. Being its own thread, a block is built on time even when the pool's queue is
+// full of admissions and validations; and the key is loaded here only, never sent per task.
+// comlink gives the main thread a typed facade over it (ProducerApi).
+import '../shared/polyfill.js'
+import { parentPort, workerData } from 'node:worker_threads'
+import { expose, transfer } from 'comlink/dist/esm/comlink.mjs'
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
+import { fromHex, toHex } from '../shared/bytes.js'
+import { loadSigningKey } from '../shared/key-file.js'
+import { ChainStore } from '../shared/store/index.js'
+import type { BuildBlockOutput, ProducerApi, ProducerConfig } from '../shared/thread-contract.js'
+import { buildBlock } from './build-block.js'
+
+const config = workerData as ProducerConfig
+const key = loadSigningKey(config.keyFile)
+const leaderKey = fromHex(config.leaderKey, 32) ?? new Uint8Array(32)
+const store = new ChainStore({ dataDir: config.dataDir, initialize: false })
+
+const api: ProducerApi = {
+  publicKey: () => toHex(key.publicKey),
+  buildBlock (timestamp: number, maxMessages: number): BuildBlockOutput {
+    const result = buildBlock(store, key, leaderKey, config.params, timestamp, maxMessages)
+    return result.ok ? transfer(result, [result.block]) : result
+  }
+}
+
+if (parentPort === null) throw new Error('producer-worker must run as a worker thread')
+expose(api, nodeEndpoint(parentPort))

@@ -1,0 +1,27 @@
+// Per-worker state: the configuration from `workerData` and the store, opened once per worker.
+import { workerData } from 'node:worker_threads'
+import { fromHex } from '../shared/bytes.js'
+import { KimuraError } from '../shared/errors.js'
+import { ChainStore } from '../shared/store/index.js'
+import type { WorkerConfig } from '../shared/thread-contract.js'
+import type { BlockRules } from '../shared/validation.js'
+
+export interface WorkerContext {
+  config: WorkerConfig
+  store: ChainStore
+  leaderKey: Uint8Array
+  rules: (now: number) => BlockRules
+}
+
+let context: WorkerContext | undefined
+
+export function workerContext (): WorkerContext {
+  if (context !== undefined) return context
+  const config = workerData as WorkerConfig
+  const leaderKey = fromHex(config.leaderKey, 32)
+  if (leaderKey === undefined) throw new KimuraError('ERR_INVALID_CONFIG', 'workerData.leaderKey is not a 32-byte hex key')
+  // The main thread created and checked the store before starting workers.
+  const store = new ChainStore({ dataDir: config.dataDir, initialize: false })
+  context = { config, store, leaderKey, rules: now => ({ params: config.params, leaderKey, now }) }
+  return context
+}
