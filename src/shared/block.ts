@@ -44,6 +44,6 @@ export const GENESIS_BLOCK: Block = Object.freeze({
     signature: new Uint8Array(SIGNATURE_BYTES)
   }),
   messages: []
-}) as Block
+})
 
 export const GENESIS_HASH: Uint8Array = blockHash(GENESIS_BLOCK.header)

@@ -61,7 +61,7 @@ class StrictReader {
 
   private byte (what: string): number {
     this.need(1, what)
-    return this.bytes[this.pos++] as number
+    return this.bytes[this.pos++]
   }
 
   arrayLength (what: string): number {

@@ -55,7 +55,7 @@ function subtreeRoot (ids: readonly Uint8Array[], start: number, end: number): U
   if (n === 1) {
     const leaf = new Uint8Array(1 + 32)
     leaf[0] = MERKLE_LEAF
-    leaf.set(ids[start] as Uint8Array, 1)
+    leaf.set(ids[start], 1)
     return b3(leaf)
   }
   const k = largestPowerOfTwoBelow(n)

@@ -28,16 +28,30 @@ export const TASK = {
 export interface AdmitMessagesInput {
   /** A MessagePack array of wire Messages. */
   batch: ArrayBuffer
+  /**
+   * 'all': the batch is admitted whole or not at all (the HTTP API). 'each': valid messages are
+   * admitted and invalid ones reported one by one (gossip, batched on the main thread).
+   */
+  mode: 'all' | 'each'
+  /** false: verify only, write nothing (a peer checks messages before relaying them). */
+  persist: boolean
 }
 
 export type AdmitErrorCode = 'MALFORMED' | 'EMPTY_BATCH' | 'BATCH_TOO_LARGE' | MessageErrorCode
 
+export interface MessageRejection {
+  index: number
+  code: AdmitErrorCode
+  reason: string
+}
+
 /**
- * All or nothing: when any message is invalid, none is admitted. `ids` are hex, in request
- * order; `added` counts those that were new (the rest were already pending or included).
+ * `ids` are hex, in request order (null for a rejected message in 'each' mode); `added` counts
+ * those that were new (the rest were already pending or included). In 'all' mode any invalid
+ * message makes the whole batch fail and nothing is admitted.
  */
 export type AdmitMessagesOutput =
-  | { ok: true, ids: string[], added: number }
+  | { ok: true, ids: Array<string | null>, added: number, rejected: MessageRejection[] }
   | { ok: false, code: AdmitErrorCode, reason: string, index?: number }
 
 // verifyMessages: one slice of a large block, so that every worker verifies part of it -------
@@ -78,6 +92,8 @@ export interface ImportedBlock {
   hash: string
   timestamp: number
   messageCount: number
+  /** Date.now() when validation finished, before the commit (per-stage latency metrics). */
+  validatedAt: number
 }
 
 export interface ImportBlocksOutput {

@@ -67,7 +67,7 @@ export function validateHeader (header: BlockHeader, messageCount: number, paren
 export function verifyMessageRange (messages: readonly Message[], start: number, end: number, params: Pick<NetworkParams, 'maxMessageBytes'>): Result<Uint8Array[], BlockErrorCode> {
   const ids: Uint8Array[] = []
   for (let i = start; i < end; i++) {
-    const verdict = verifyMessage(messages[i] as Message, params)
+    const verdict = verifyMessage(messages[i], params)
     if (!verdict.ok) return fail('BLOCK_INVALID_MESSAGE', `message ${i}: ${verdict.reason}`)
     ids.push(verdict.value)
   }
@@ -81,7 +81,7 @@ export function verifyMessageRange (messages: readonly Message[], start: number,
 export function validateMessageIds (header: BlockHeader, ids: readonly Uint8Array[], isIncluded: (id: Uint8Array) => boolean): Verdict<BlockErrorCode> {
   const seen = new Set<string>()
   for (let i = 0; i < ids.length; i++) {
-    const id = ids[i] as Uint8Array
+    const id = ids[i]
     const key = Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1')
     if (seen.has(key)) return fail('BLOCK_DUPLICATE_MESSAGE', `message ${i} repeats an earlier message of this block`)
     seen.add(key)

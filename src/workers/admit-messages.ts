@@ -1,13 +1,13 @@
 // admitMessages: decode a batch, verify every signature, then append the new messages to
-// `pending` in one durable transaction. All or nothing: one invalid message rejects the batch.
+// `pending` in one durable transaction (group commit).
 import { toHex } from '../shared/bytes.js'
 import { decodeMessageBatch, encodeMessage } from '../shared/codec.js'
 import type { NetworkParams } from '../shared/params.js'
 import type { ChainStore, PendingAppend } from '../shared/store/index.js'
-import type { AdmitMessagesOutput } from '../shared/thread-contract.js'
+import type { AdmitMessagesInput, AdmitMessagesOutput, MessageRejection } from '../shared/thread-contract.js'
 import { verifyMessage } from '../shared/validation.js'
 
-export function admitMessages (store: ChainStore, params: NetworkParams, batchBytes: Uint8Array): AdmitMessagesOutput {
+export function admitMessages (store: ChainStore, params: NetworkParams, batchBytes: Uint8Array, options: Pick<AdmitMessagesInput, 'mode' | 'persist'>): AdmitMessagesOutput {
   const decoded = decodeMessageBatch(batchBytes)
   if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: decoded.reason }
   const messages = decoded.value
@@ -16,12 +16,22 @@ export function admitMessages (store: ChainStore, params: NetworkParams, batchBy
     return { ok: false, code: 'BATCH_TOO_LARGE', reason: `${messages.length} messages, the limit is ${params.maxBlockMessages}` }
   }
   const entries: PendingAppend[] = []
+  const ids: Array<string | null> = []
+  const rejected: MessageRejection[] = []
   for (let i = 0; i < messages.length; i++) {
-    const message = messages[i]!
+    const message = messages[i]
     const verdict = verifyMessage(message, params)
-    if (!verdict.ok) return { ok: false, code: verdict.code, reason: `message ${i}: ${verdict.reason}`, index: i }
+    if (!verdict.ok) {
+      const reason = `message ${i}: ${verdict.reason}`
+      if (options.mode === 'all') return { ok: false, code: verdict.code, reason, index: i }
+      rejected.push({ index: i, code: verdict.code, reason })
+      ids.push(null)
+      continue
+    }
+    ids.push(toHex(verdict.value))
     entries.push({ id: verdict.value, encoded: encodeMessage(message) })
   }
+  if (!options.persist || entries.length === 0) return { ok: true, ids, added: 0, rejected }
   const outcomes = store.appendPending(entries)
-  return { ok: true, ids: entries.map(e => toHex(e.id)), added: outcomes.filter(o => o === 'added').length }
+  return { ok: true, ids, added: outcomes.filter(o => o === 'added').length, rejected }
 }

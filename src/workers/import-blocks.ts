@@ -28,7 +28,7 @@ export function importBlocks (store: ChainStore, request: ImportRequest): Import
   let error: ImportBlocksOutput['error']
 
   for (let index = 0; index < request.blocks.length; index++) {
-    const bytes = request.blocks[index]!
+    const bytes = request.blocks[index]
     const decoded = decodeBlock(bytes)
     if (!decoded.ok) { error = { index, code: 'MALFORMED', reason: decoded.reason }; break }
     const { header, messages } = decoded.value
@@ -63,7 +63,7 @@ export function importBlocks (store: ChainStore, request: ImportRequest): Import
       messageIds: ids.value,
       encodedMessages: messages.map(encodeMessage)
     })
-    imported.push({ height: header.height, hash: toHex(hash), timestamp: header.timestamp, messageCount: messages.length })
+    imported.push({ height: header.height, hash: toHex(hash), timestamp: header.timestamp, messageCount: messages.length, validatedAt: Date.now() })
     parent = { height: header.height, hash, timestamp: header.timestamp }
   }
 

@@ -13,7 +13,7 @@ import { workerContext } from './worker-context.js'
 
 export function admitMessages (input: AdmitMessagesInput): AdmitMessagesOutput {
   const { store, config } = workerContext()
-  return admit(store, config.params, new Uint8Array(input.batch))
+  return admit(store, config.params, new Uint8Array(input.batch), input)
 }
 
 export function verifyMessages (input: VerifyMessagesInput): VerifyMessagesOutput {

@@ -66,15 +66,18 @@ export class WorkerPool {
     return this.pool !== undefined && this.admitInFlight < this.options.maxAdmitQueue
   }
 
-  /** Admits an encoded batch of messages; throws ERR_POOL_OVERLOADED when the queue is full. */
-  async admitMessages (batch: Uint8Array): Promise<AdmitMessagesOutput> {
+  /**
+   * Verifies an encoded batch of messages and (persist) appends them to `pending` durably;
+   * throws ERR_POOL_OVERLOADED when the admission queue is full.
+   */
+  async admitMessages (batch: Uint8Array, options: { mode: 'all' | 'each', persist: boolean } = { mode: 'all', persist: true }): Promise<AdmitMessagesOutput> {
     if (!this.canAcceptWork()) {
       throw new KimuraError('ERR_POOL_OVERLOADED', `the worker pool has ${this.admitInFlight} admissions queued`, { queued: this.admitInFlight })
     }
     this.admitInFlight++
     try {
       const buffer = toTransferable(batch)
-      return await this.run<AdmitMessagesOutput>('admitMessages', { batch: buffer }, [buffer])
+      return await this.run<AdmitMessagesOutput>('admitMessages', { batch: buffer, ...options }, [buffer])
     } finally {
       this.admitInFlight--
     }

@@ -9,7 +9,7 @@ import { bytesEqual, toHex } from '../bytes.js'
 import { decodeBlock, encodeBlock } from '../codec.js'
 import { KimuraError } from '../errors.js'
 import { blockHash } from '../hash.js'
-import { BlockStore, MessageStore, MetadataStore, PendingPool, type BinaryDb, type ChainTip, type MetaDb } from './databases.js'
+import { BlockStore, MessageStore, MetadataStore, PendingPool, type ChainTip } from './databases.js'
 
 /** The LMDB file inside the data directory (lmdb-js makes `chain.mdb` and `chain.mdb-lock`). */
 export const STORE_FILE = 'chain.mdb'
@@ -53,10 +53,10 @@ export class ChainStore {
     // Durable commits (no noSync): a block or an acknowledged message survives kill -9.
     this.env = open({ path: join(options.dataDir, STORE_FILE), maxDbs: 4, compression: false })
     const binary = { encoding: 'binary', keyEncoding: 'binary', cache: false } as const
-    this.blocks = new BlockStore(this.env.openDB<Buffer, Buffer>({ name: 'blocks', ...binary }) as BinaryDb)
-    this.messages = new MessageStore(this.env.openDB<Buffer, Buffer>({ name: 'messages', ...binary }) as BinaryDb)
-    this.metadata = new MetadataStore(this.env.openDB<number | Uint8Array, string>({ name: 'metadata', encoding: 'msgpack', cache: false }) as MetaDb)
-    this.pending = new PendingPool(this.env.openDB<Buffer, Buffer>({ name: 'pending', ...binary }) as BinaryDb, this.metadata)
+    this.blocks = new BlockStore(this.env.openDB<Buffer, Buffer>({ name: 'blocks', ...binary }))
+    this.messages = new MessageStore(this.env.openDB<Buffer, Buffer>({ name: 'messages', ...binary }))
+    this.metadata = new MetadataStore(this.env.openDB<number | Uint8Array, string>({ name: 'metadata', encoding: 'msgpack', cache: false }))
+    this.pending = new PendingPool(this.env.openDB<Buffer, Buffer>({ name: 'pending', ...binary }), this.metadata)
     try {
       if (options.initialize && this.blocks.lastHeight() === undefined && this.metadata.getTip() === undefined) this.writeGenesis()
       this.checkIntegrity()
@@ -92,8 +92,8 @@ export class ChainStore {
         }
         this.blocks.put(commit.height, commit.encodedBlock)
         for (let i = 0; i < commit.messageIds.length; i++) {
-          const id = commit.messageIds[i] as Uint8Array
-          this.messages.put(id, commit.height, i, commit.encodedMessages[i] as Uint8Array)
+          const id = commit.messageIds[i]
+          this.messages.put(id, commit.height, i, commit.encodedMessages[i])
           this.pending.remove(id)
         }
         this.metadata.setTip({ height: commit.height, hash: commit.hash, timestamp: commit.timestamp })

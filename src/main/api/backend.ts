@@ -1,0 +1,27 @@
+// What the HTTP API needs from the node, so the server knows nothing of pools or networks.
+import type { Block, Message } from '../../shared/types.js'
+
+export type SubmitOutcome =
+  | { ok: true, ids: string[] }
+  | { ok: false, status: 400 | 413 | 503, code: string, message: string }
+
+export interface StatusJson {
+  role: 'leader' | 'peer'
+  peerId: string
+  listen: string[]
+  leaderKey: string
+  height: number
+  hash: string
+  peers: number
+  pending: number
+}
+
+export interface ApiBackend {
+  /** Leader: durable in pending; peer: relayed to the leader over gossip. */
+  submitMessages: (messages: Message[]) => Promise<SubmitOutcome>
+  tipHeight: () => number
+  getBlock: (height: number) => Block | undefined
+  getMessage: (id: Uint8Array) => { message: Message, height: number | null } | undefined
+  status: () => StatusJson
+  metrics: () => Promise<{ body: string, contentType: string }>
+}

@@ -1,0 +1,68 @@
+// Verdicts for gossiped blocks: cheap checks on the main thread first (decodable header, height
+// against the tip), then validation and commit in the pool. Never throws into gossipsub.
+import { decodeBlockHeader } from '../../shared/codec.js'
+import { errorMessage } from '../../shared/errors.js'
+import type { NetworkParams } from '../../shared/params.js'
+import type { Logger } from '../logger.js'
+import type { NodeMetrics } from '../metrics.js'
+import type { GossipVerdict } from '../network/types.js'
+import type { BlockImporter } from './block-importer.js'
+
+export interface BlockGossipModules {
+  importer: BlockImporter
+  params: NetworkParams
+  logger: Logger
+  metrics: NodeMetrics
+  /** Called when a block's parent is unknown: the node is behind. */
+  requestSync?: () => void
+}
+
+export async function blockGossipVerdict (data: Uint8Array, from: string, m: BlockGossipModules): Promise<GossipVerdict> {
+  const receivedAt = Date.now()
+  const shape = decodeBlockHeader(data)
+  if (!shape.ok) {
+    reject(m, 'MALFORMED', shape.reason, from)
+    return 'reject'
+  }
+  const { header } = shape.value
+  const latency = Math.max(0, receivedAt - header.timestamp) / 1000
+  m.metrics.gossipReceiveLatency.observe(latency)
+  m.metrics.blockStageLatency.observe({ stage: 'received' }, latency)
+  const tip = m.importer.tipHeight()
+  if (header.height <= tip) return 'ignore'
+  if (header.height > tip + 1) {
+    m.logger.debug({ height: header.height, tip }, 'gossiped block is ahead of the tip: syncing')
+    m.requestSync?.()
+    return 'ignore'
+  }
+  try {
+    const started = performance.now()
+    const result = await m.importer.importBlocks([data], 'gossip')
+    m.metrics.validationTime.observe((performance.now() - started) / 1000)
+    if (result.imported > 0) {
+      const block = result.blocks[0]
+      m.metrics.blockStageLatency.observe({ stage: 'validated' }, Math.max(0, block.validatedAt - header.timestamp) / 1000)
+      m.metrics.blockStageLatency.observe({ stage: 'stored' }, Math.max(0, Date.now() - header.timestamp) / 1000)
+      return 'accept'
+    }
+    if (result.error === undefined) return 'ignore'
+    switch (result.error.code) {
+      case 'PARENT_UNKNOWN':
+        m.requestSync?.()
+        return 'ignore'
+      case 'STORE_CONFLICT':
+        return 'ignore'
+      default:
+        reject(m, result.error.code, result.error.reason, from)
+        return 'reject'
+    }
+  } catch (err) {
+    m.logger.debug({ err: errorMessage(err), from }, 'gossiped block not processed')
+    return 'ignore'
+  }
+}
+
+function reject (m: BlockGossipModules, code: string, reason: string, from: string): void {
+  m.metrics.blocksRejected.inc({ code })
+  m.logger.warn({ code, reason, from }, 'rejected a gossiped block')
+}

@@ -1,0 +1,272 @@
+// The composition root: builds every part of a node in dependency order and stops them in
+// reverse (stop taking traffic, stop producing, leave the network, drain the pool, close the
+// store last). This is the one place that shows how a Kimura node fits together.
+import { toHex } from '../shared/bytes.js'
+import { decodeBlock, decodeMessage, encodeMessage, encodeMessageBatch } from '../shared/codec.js'
+import { errorCode, errorMessage, KimuraError } from '../shared/errors.js'
+import { loadOrCreateSigningKey } from '../shared/key-file.js'
+import { ChainStore } from '../shared/store/index.js'
+import type { Message } from '../shared/types.js'
+import type { ApiBackend, StatusJson, SubmitOutcome } from './api/backend.js'
+import { ApiServer } from './api/api-server.js'
+import { blockGossipVerdict } from './chain/block-gossip.js'
+import { BlockImporter } from './chain/block-importer.js'
+import { DEFAULT_BATCHER_OPTIONS, MessageBatcher } from './chain/message-batcher.js'
+import type { NodeConfig } from './config.js'
+import type { Logger } from './logger.js'
+import { NodeMetrics } from './metrics.js'
+import { Network } from './network/network.js'
+import { SyncClient } from './network/sync-client.js'
+import { defaultWorkerPoolOptions } from './pool/options.js'
+import { WorkerPool } from './pool/worker-pool.js'
+import { BlockProducer } from './producer/block-producer.js'
+import { ProducerClient } from './producer/producer-client.js'
+
+interface Parts {
+  store: ChainStore
+  metrics: NodeMetrics
+  pool: WorkerPool
+  importer: BlockImporter
+  batcher: MessageBatcher
+  network: Network
+  producerClient?: ProducerClient
+  producer?: BlockProducer
+  sync?: SyncClient
+  api?: ApiServer
+}
+
+export class KimuraNode {
+  private parts: Partial<Parts> = {}
+  private leaderKey = ''
+  private state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped'
+
+  constructor (readonly config: NodeConfig, private readonly logger: Logger) {}
+
+  /** The leader's public key, hex (on a leader, its own). */
+  get leaderPublicKey (): string {
+    return this.leaderKey
+  }
+
+  get network (): Network | undefined {
+    return this.parts.network
+  }
+
+  get apiAddress (): { host: string, port: number } | undefined {
+    return this.parts.api?.boundAddress
+  }
+
+  async start (): Promise<void> {
+    if (this.state !== 'stopped') return
+    this.state = 'starting'
+    try {
+      await this.startParts()
+      this.state = 'started'
+    } catch (err) {
+      // A failed start stops what already started.
+      await this.stopParts()
+      this.state = 'stopped'
+      throw err
+    }
+  }
+
+  async stop (): Promise<void> {
+    if (this.state !== 'started') return
+    this.state = 'stopping'
+    await this.stopParts()
+    this.state = 'stopped'
+  }
+
+  private async startParts (): Promise<void> {
+    const { config, logger } = this
+    const p = this.parts
+    if (config.role === 'leader') {
+      const { key, created } = loadOrCreateSigningKey(config.keyFile)
+      this.leaderKey = toHex(key.publicKey)
+      logger.info({ keyFile: config.keyFile, created, publicKey: this.leaderKey }, created ? 'created the leader signing key' : 'loaded the leader signing key')
+    } else {
+      this.leaderKey = config.leaderKey ?? ''
+    }
+
+    p.store = new ChainStore({ dataDir: config.dataDir, initialize: true })
+    const store = p.store
+    logger.info({ dataDir: config.dataDir, height: store.tip().height, hash: toHex(store.tip().hash) }, 'store opened')
+
+    p.metrics = new NodeMetrics({
+      height: () => store.tip().height,
+      pending: () => config.role === 'leader' ? store.pending.count() : 0,
+      poolQueue: () => this.parts.pool?.queueSize ?? 0,
+      peers: () => this.parts.network?.connectedPeerCount() ?? 0
+    })
+    const metrics = p.metrics
+
+    const workerConfig = { dataDir: config.dataDir, params: config.params, leaderKey: this.leaderKey }
+    const poolOptions = defaultWorkerPoolOptions()
+    if (config.threads !== undefined) poolOptions.threads = config.threads
+    p.pool = new WorkerPool(poolOptions, workerConfig, { onTaskDone: (task, seconds) => { metrics.workerTaskTime.observe({ task }, seconds) } })
+    p.pool.start()
+    const pool = p.pool
+
+    p.importer = new BlockImporter(pool, store, {
+      onImported: (blocks, source) => {
+        metrics.blocksReceived.inc({ source }, blocks.length)
+        if (source === 'gossip') {
+          for (const b of blocks) logger.info({ height: b.height, hash: b.hash, messages: b.messageCount, latencyMs: Date.now() - b.timestamp }, 'block received')
+        } else {
+          const last = blocks[blocks.length - 1]!
+          logger.debug({ from: blocks[0]!.height, to: last.height, hash: last.hash }, 'blocks synced')
+        }
+      }
+    })
+    const importer = p.importer
+
+    const persist = config.role === 'leader'
+    p.batcher = new MessageBatcher(DEFAULT_BATCHER_OPTIONS, async batch => {
+      const output = await pool.admitMessages(batch, { mode: 'each', persist })
+      if (output.ok) {
+        metrics.messagesAdmitted.inc({ source: 'gossip' }, output.ids.length - output.rejected.length)
+        for (const r of output.rejected) metrics.messagesRejected.inc({ code: r.code })
+      }
+      return output
+    })
+    const batcher = p.batcher
+
+    p.network = new Network({
+      dataDir: config.dataDir,
+      listen: config.listen,
+      maxBlockBytes: config.params.maxBlockBytes,
+      ...(config.leaderAddr === undefined ? {} : { leaderAddr: config.leaderAddr })
+    }, {
+      logger: logger.child({ component: 'network' }),
+      gossipHandler: {
+        onBlock: async (data, from) => await blockGossipVerdict(data, from, {
+          importer,
+          params: config.params,
+          logger,
+          metrics,
+          requestSync: () => { this.parts.sync?.requestSync() }
+        }),
+        onMessage: async data => await batcher.add(data)
+      },
+      blockSource: {
+        getEncodedBlocks: (from, count, maxBytes) => store.blocks.getEncodedRange(from, count, maxBytes),
+        tipHeight: () => store.tip().height
+      }
+    })
+    await p.network.start()
+    const network = p.network
+
+    if (config.role === 'leader') {
+      p.producerClient = new ProducerClient({ ...workerConfig, keyFile: config.keyFile })
+      await p.producerClient.start()
+      const producerClient = p.producerClient
+      p.producer = new BlockProducer(
+        { blockIntervalMs: config.params.blockIntervalMs, maxBlockMessages: config.params.maxBlockMessages },
+        {
+          build: async (timestamp, max) => await producerClient.buildBlock(timestamp, max),
+          publish: async block => await network.publishBlock(block),
+          logger,
+          metrics
+        })
+      p.producer.start()
+    } else {
+      p.sync = new SyncClient({ network, importer, logger: logger.child({ component: 'sync' }) })
+      p.sync.start()
+    }
+
+    if (config.api !== null) {
+      p.api = new ApiServer(config.api, config.params, {
+        backend: this.apiBackend(),
+        logger: logger.child({ component: 'api' }),
+        onRequest: (route, status) => { metrics.apiRequests.inc({ route, status: String(status) }) }
+      })
+      await p.api.start()
+      logger.info({ api: p.api.boundAddress }, 'HTTP API listening')
+    }
+  }
+
+  private async stopParts (): Promise<void> {
+    const p = this.parts
+    const steps: Array<[string, (() => Promise<void> | void) | undefined]> = [
+      ['api', p.api === undefined ? undefined : async () => await p.api?.stop()],
+      ['producer', p.producer === undefined ? undefined : async () => await p.producer?.stop()],
+      ['sync', p.sync === undefined ? undefined : async () => await p.sync?.stop()],
+      ['batcher', p.batcher === undefined ? undefined : () => { p.batcher?.flush() }],
+      ['network', p.network === undefined ? undefined : async () => await p.network?.stop()],
+      ['producer worker', p.producerClient === undefined ? undefined : async () => await p.producerClient?.stop()],
+      ['worker pool', p.pool === undefined ? undefined : async () => await p.pool?.stop()],
+      ['store', p.store === undefined ? undefined : async () => await p.store?.close()]
+    ]
+    for (const [name, stop] of steps) {
+      if (stop === undefined) continue
+      try {
+        await stop()
+      } catch (err) {
+        this.logger.error({ part: name, code: errorCode(err), err: errorMessage(err) }, 'error while stopping')
+      }
+    }
+    this.parts = {}
+  }
+
+  private apiBackend (): ApiBackend {
+    const p = this.parts as Parts
+    const { config } = this
+    return {
+      submitMessages: async messages => await this.submitMessages(messages),
+      tipHeight: () => p.store.tip().height,
+      getBlock: height => {
+        const encoded = p.store.blocks.getEncoded(height)
+        if (encoded === undefined) return undefined
+        const decoded = decodeBlock(encoded)
+        if (!decoded.ok) throw new KimuraError('ERR_STORE_CORRUPT', `stored block ${height} does not decode: ${decoded.reason}`)
+        return decoded.value
+      },
+      getMessage: id => {
+        const included = p.store.messages.get(id)
+        const encoded = included?.encoded ?? p.store.pending.get(id)
+        if (encoded === undefined) return undefined
+        const decoded = decodeMessage(encoded)
+        if (!decoded.ok) throw new KimuraError('ERR_STORE_CORRUPT', `stored message does not decode: ${decoded.reason}`)
+        return { message: decoded.value, height: included?.height ?? null }
+      },
+      status: (): StatusJson => {
+        const tip = p.store.tip()
+        return {
+          role: config.role,
+          peerId: p.network.peerId,
+          listen: p.network.getMultiaddrs(),
+          leaderKey: this.leaderKey,
+          height: tip.height,
+          hash: toHex(tip.hash),
+          peers: p.network.connectedPeerCount(),
+          pending: config.role === 'leader' ? p.store.pending.count() : 0
+        }
+      },
+      metrics: async () => ({ body: await p.metrics.registry.metrics(), contentType: p.metrics.registry.contentType })
+    }
+  }
+
+  /** Leader: durable in pending. Peer: verified, then relayed to the leader over gossip. */
+  private async submitMessages (messages: Message[]): Promise<SubmitOutcome> {
+    const p = this.parts as Parts
+    const leader = this.config.role === 'leader'
+    if (!leader && !p.network.isLeaderConnected()) {
+      return { ok: false, status: 503, code: 'NO_LEADER', message: 'this peer has no connection to the leader; retry, or submit to the leader' }
+    }
+    let output
+    try {
+      output = await p.pool.admitMessages(encodeMessageBatch(messages), { mode: 'all', persist: leader })
+    } catch (err) {
+      if (err instanceof KimuraError && err.code === 'ERR_POOL_OVERLOADED') return { ok: false, status: 503, code: 'OVERLOADED', message: 'the node is overloaded; retry later' }
+      throw err
+    }
+    if (!output.ok) {
+      p.metrics.messagesRejected.inc({ code: output.code })
+      return { ok: false, status: output.code === 'BATCH_TOO_LARGE' ? 413 : 400, code: output.code, message: output.reason }
+    }
+    if (!leader) {
+      for (const message of messages) await p.network.publishMessage(encodeMessage(message))
+    }
+    p.metrics.messagesAdmitted.inc({ source: 'api' }, leader ? output.added : messages.length)
+    return { ok: true, ids: output.ids as string[] }
+  }
+}
