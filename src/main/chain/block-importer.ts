@@ -2,6 +2,7 @@
 // time so that blocks commit strictly in height order. A large block's signatures are split
 // across all workers first (verifyMessages), then one importBlocks task checks the rest and
 // commits.
+import { copyBytes } from '../../shared/bytes.js'
 import { decodeBlockHeader } from '../../shared/codec.js'
 import type { ChainStore } from '../../shared/store/index.js'
 import type { ImportBlocksOutput, ImportedBlock, WireBuffer } from '../../shared/thread-contract.js'
@@ -65,7 +66,8 @@ export class BlockImporter {
       const shape = decodeBlockHeader(block)
       const count = shape.ok ? shape.value.messageCount : 0
       if (count < SPLIT_MIN_MESSAGES || this.pool.threads < 2) {
-        buffers.push(block.slice().buffer)
+        // A copy that owns its buffer (a Buffer's .slice() would share the pool's), then transferred.
+        buffers.push(copyBytes(block).buffer as ArrayBuffer)
         verifying.push(Promise.resolve(null))
         continue
       }

@@ -32,6 +32,8 @@ export async function runCli (argv: string[]): Promise<number> {
   const program = new Command('kimura')
     .description('Kimura: a small, fast, permissioned blockchain node.\nRuns a node (leader or peer) unless a command is given.')
     .showHelpAfterError()
+    // Node options go before a command, so `submit --api/--key` are submit's own.
+    .enablePositionalOptions()
     .configureOutput({ writeErr: s => process.stderr.write(s) })
     .exitOverride()
   nodeOptions(program).action(async (raw: RawOptions) => {
