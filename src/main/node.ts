@@ -112,8 +112,8 @@ export class KimuraNode {
         if (source === 'gossip') {
           for (const b of blocks) logger.info({ height: b.height, hash: b.hash, messages: b.messageCount, latencyMs: Date.now() - b.timestamp }, 'block received')
         } else {
-          const last = blocks[blocks.length - 1]!
-          logger.debug({ from: blocks[0]!.height, to: last.height, hash: last.hash }, 'blocks synced')
+          const last = blocks[blocks.length - 1]
+          logger.debug({ from: blocks[0].height, to: last.height, hash: last.hash }, 'blocks synced')
         }
       }
     })
@@ -143,7 +143,7 @@ export class KimuraNode {
           params: config.params,
           logger,
           metrics,
-          requestSync: () => { this.parts.sync?.requestSync() }
+          requestSync: () => { void this.parts.sync?.requestSync() }
         }),
         onMessage: async data => await batcher.add(data)
       },

@@ -67,7 +67,7 @@ export class BlockImporter {
       const count = shape.ok ? shape.value.messageCount : 0
       if (count < SPLIT_MIN_MESSAGES || this.pool.threads < 2) {
         // A copy that owns its buffer (a Buffer's .slice() would share the pool's), then transferred.
-        buffers.push(copyBytes(block).buffer as ArrayBuffer)
+        buffers.push(copyBytes(block).buffer)
         verifying.push(Promise.resolve(null))
         continue
       }

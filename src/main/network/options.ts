@@ -1,0 +1,48 @@
+// Network options and their defaults. Limits that are part of the sync wire contract
+// (response caps) are constants in sync-protocol.ts, not options.
+
+export interface NetworkOptions {
+  /** The node's data directory; the libp2p peer key is kept there as `peer.key`. */
+  dataDir: string
+  /** libp2p listen multiaddrs, e.g. `/ip4/127.0.0.1/tcp/7000`. */
+  listen: string[]
+  /** Peer role: the leader's multiaddr, ending in /p2p/<peer id>. Absent on the leader. */
+  leaderAddr?: string
+  /** Largest encoded block (SPEC 4); bounds inbound gossip and sync frames. */
+  maxBlockBytes: number
+  /** Sync streams one peer may have open on this node at once; extra ones are reset. */
+  syncMaxStreamsPerPeer: number
+  /** Sustained sync requests per second accepted from one peer (token bucket refill). */
+  syncRequestsPerSecond: number
+  /** Sync requests one peer may burst before the refill rate applies (bucket size). */
+  syncRequestBurst: number
+  /** How long one sync request may take, request to last block, before it is abandoned. */
+  syncRequestTimeoutMs: number
+  /** Leader redial backoff: first delay, doubled per failed attempt up to redialMaxMs. */
+  redialMinMs: number
+  redialMaxMs: number
+}
+
+/** The options a caller must give; everything else has a default. */
+export type NetworkInit = Pick<NetworkOptions, 'dataDir' | 'listen' | 'maxBlockBytes'> & Partial<NetworkOptions>
+
+export const DEFAULT_NETWORK_OPTIONS: Readonly<Omit<NetworkOptions, 'dataDir' | 'listen' | 'leaderAddr' | 'maxBlockBytes'>> = Object.freeze({
+  // One pipelined request in flight plus one finishing is all an honest client needs.
+  syncMaxStreamsPerPeer: 2,
+  // A catching-up client asks for up to 512 blocks or 8 MiB per request and imports each
+  // batch before the next finishes, so 10/s is far above honest use yet bounds disk reads.
+  syncRequestsPerSecond: 10,
+  syncRequestBurst: 20,
+  // Generous for 8 MiB on a slow link; a stuck peer must not stall a sync round forever.
+  syncRequestTimeoutMs: 30_000,
+  // Quick first retry (a restarting leader is usually back within a second), capped so a
+  // long outage costs one dial every few seconds.
+  redialMinMs: 250,
+  redialMaxMs: 5_000
+})
+
+export function resolveNetworkOptions (init: NetworkInit): NetworkOptions {
+  // An explicit `undefined` in init means "use the default", not "unset".
+  const given = Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) as NetworkInit
+  return { ...DEFAULT_NETWORK_OPTIONS, ...given }
+}

@@ -1,0 +1,190 @@
+// The block sync protocol /kimura/sync/1.0.0 (SPEC 5): a request for a range of heights,
+// answered with the stored blocks in order.
+//
+// Wire format, one request per stream:
+//   request  (client → server): exactly 12 bytes, u64be(from) || u32be(count), then the client
+//            closes its writable end; the server answers once it has seen that close. from >= 1
+//            (genesis is never sent) and a safe integer, count >= 1. Any other length or value
+//            is malformed, and a request not complete within REQUEST_READ_TIMEOUT_MS is
+//            abandoned: the server resets the stream.
+//   response (server → client): zero or more frames, each an unsigned-varint length followed by
+//            that many bytes of one encoded Block (SPEC 5), for heights from, from+1, ... in
+//            order; then the server closes the stream. No frame means the server has no block
+//            at `from` (the client is caught up). The server sends at most
+//            MAX_RESPONSE_BLOCKS blocks and stops adding blocks once MAX_RESPONSE_BYTES is
+//            reached (but always sends at least one block if it has one).
+import { decode, encode } from 'it-length-prefixed'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import { writeU64BE } from '../../shared/bytes.js'
+import { KimuraError, errorMessage } from '../../shared/errors.js'
+import type { SyncLimits } from './sync-limits.js'
+import type { BlockSource } from './types.js'
+
+export const SYNC_PROTOCOL = '/kimura/sync/1.0.0'
+export const SYNC_REQUEST_BYTES = 12
+
+/**
+ * Blocks per response: 512 small blocks import in well under a second, so one response
+ * never holds the server's stream (or the client's importer) for long.
+ */
+export const MAX_RESPONSE_BLOCKS = 512
+/**
+ * Bytes per response: two maximum-size blocks (4 MiB each). It bounds what the server holds
+ * in memory per stream (x syncMaxStreamsPerPeer x peers) and what a client buffers per request.
+ */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+/** How long the server waits for the request (12 bytes and the close) before it resets the stream. */
+export const REQUEST_READ_TIMEOUT_MS = 5_000
+/** libp2p-level cap on sync streams per connection; SyncLimits applies the tighter per-peer one. */
+export const MAX_SYNC_STREAMS_PER_CONNECTION = 8
+
+export interface SyncRequest {
+  from: number
+  count: number
+}
+
+export function encodeSyncRequest (request: SyncRequest): Uint8Array {
+  const bytes = new Uint8Array(SYNC_REQUEST_BYTES)
+  const view = new DataView(bytes.buffer)
+  writeU64BE(view, 0, request.from)
+  view.setUint32(8, request.count)
+  return bytes
+}
+
+/** Parses a request frame; undefined when it is malformed. */
+export function decodeSyncRequest (bytes: Uint8Array): SyncRequest | undefined {
+  if (bytes.byteLength !== SYNC_REQUEST_BYTES) return undefined
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const high = view.getUint32(0)
+  // Above 2^53 - 1 is invalid input (SPEC notation): the high word holds at most 21 bits.
+  if (high > 0x1f_ffff) return undefined
+  const from = high * 0x1_0000_0000 + view.getUint32(4)
+  const count = view.getUint32(8)
+  if (from < 1 || count < 1) return undefined
+  return { from, count }
+}
+
+export interface SyncServerInit {
+  source: BlockSource
+  limits: SyncLimits
+  logger: Logger
+}
+
+/** The stream handler that serves sync requests from the local store. */
+export function createSyncHandler (init: SyncServerInit): (stream: Stream, connection: Connection) => Promise<void> {
+  const { source, limits, logger } = init
+  return async (stream, connection) => {
+    const peer = connection.remotePeer.toString()
+    const admitted = limits.admit(peer, Date.now())
+    if (admitted !== 'ok') {
+      logger.debug({ peer, reason: admitted }, 'sync request refused')
+      stream.abort(new KimuraError('ERR_SYNC', `sync request refused: ${admitted}`))
+      return
+    }
+    try {
+      const request = await readRequest(stream)
+      if (request === undefined) {
+        logger.debug({ peer }, 'malformed sync request')
+        stream.abort(new KimuraError('ERR_SYNC', 'malformed sync request'))
+        return
+      }
+      const sent = await sendBlocks(stream, source, request)
+      logger.debug({ peer, from: request.from, count: request.count, sent }, 'sync request served')
+    } catch (err) {
+      logger.debug({ peer, err: errorMessage(err) }, 'sync stream failed')
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      limits.release(peer)
+    }
+  }
+}
+
+/** Reads the request up to the client's close; undefined for fewer or more bytes, or a bad value. */
+async function readRequest (stream: Stream): Promise<SyncRequest | undefined> {
+  const buffer = new Uint8Array(SYNC_REQUEST_BYTES)
+  let length = 0
+  const timer = setTimeout(() => { stream.abort(new KimuraError('ERR_SYNC', 'timed out waiting for the sync request')) }, REQUEST_READ_TIMEOUT_MS)
+  try {
+    // Waiting for the close makes "exactly 12 bytes" independent of how the bytes were chunked.
+    for await (const chunk of stream) {
+      const bytes = chunk.subarray()
+      if (length + bytes.byteLength > SYNC_REQUEST_BYTES) return undefined
+      buffer.set(bytes, length)
+      length += bytes.byteLength
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+  if (stream.status !== 'open') throw new KimuraError('ERR_SYNC', `sync stream ${stream.status} before the request arrived`)
+  return decodeSyncRequest(buffer.subarray(0, length))
+}
+
+async function sendBlocks (stream: Stream, source: BlockSource, request: SyncRequest): Promise<number> {
+  // The source promises these caps; they are enforced here too, since they bound this node's memory.
+  const blocks = source.getEncodedBlocks(request.from, Math.min(request.count, MAX_RESPONSE_BLOCKS), MAX_RESPONSE_BYTES)
+  const limit = Math.min(request.count, MAX_RESPONSE_BLOCKS)
+  let bytes = 0
+  let sent = 0
+  for (const block of blocks) {
+    if (sent >= limit || (sent > 0 && bytes + block.byteLength > MAX_RESPONSE_BYTES)) break
+    bytes += block.byteLength
+    sent++
+    if (!stream.send(encode.single(block))) await stream.onDrain()
+  }
+  await stream.close()
+  return sent
+}
+
+/** What requestBlocks needs from libp2p. */
+export interface SyncDialer {
+  dialProtocol (peer: PeerId, protocols: string, options?: { signal?: AbortSignal }): Promise<Stream>
+}
+
+export interface SyncRequestOptions {
+  /** Largest frame accepted: the network's maxBlockBytes. */
+  maxBlockBytes: number
+  timeoutMs: number
+  signal?: AbortSignal
+}
+
+/**
+ * Asks `peer` for blocks from..from+count-1 and resolves with the encoded blocks, in order
+ * (fewer than asked when the peer has fewer; none when it has no block at `from`). Rejects
+ * with ERR_SYNC on a dial failure, a reset, a timeout, an oversized frame or extra blocks.
+ */
+export async function requestBlocks (dialer: SyncDialer, peer: PeerId, request: SyncRequest, options: SyncRequestOptions): Promise<Uint8Array[]> {
+  const signals = [AbortSignal.timeout(options.timeoutMs)]
+  if (options.signal !== undefined) signals.push(options.signal)
+  const signal = AbortSignal.any(signals)
+  const limit = Math.min(request.count, MAX_RESPONSE_BLOCKS)
+  let stream: Stream | undefined
+  const onAbort = (): void => { stream?.abort(new KimuraError('ERR_SYNC', 'sync request aborted or timed out')) }
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    stream = await dialer.dialProtocol(peer, SYNC_PROTOCOL, { signal })
+    stream.send(encodeSyncRequest(request))
+    await stream.close({ signal })
+    const blocks: Uint8Array[] = []
+    // An honest server stays within both caps (one block may exceed the byte cap on its own).
+    const maxTotalBytes = Math.max(MAX_RESPONSE_BYTES, options.maxBlockBytes)
+    let totalBytes = 0
+    for await (const frame of decode(stream, { maxDataLength: options.maxBlockBytes })) {
+      if (blocks.length >= limit) throw new KimuraError('ERR_SYNC', `peer sent more than the ${limit} blocks asked for`)
+      totalBytes += frame.byteLength
+      if (totalBytes > maxTotalBytes) throw new KimuraError('ERR_SYNC', `peer sent more than ${maxTotalBytes} bytes in one response`)
+      blocks.push(frame.subarray())
+    }
+    // A reset ends the iteration without an error on some paths: only a clean close is a full answer.
+    if (signal.aborted) throw new KimuraError('ERR_SYNC', 'sync request aborted or timed out')
+    if (stream.status === 'aborted' || stream.status === 'reset') throw new KimuraError('ERR_SYNC', `sync stream ${stream.status}`)
+    return blocks
+  } catch (err) {
+    stream?.abort(err instanceof Error ? err : new Error(String(err)))
+    if (err instanceof KimuraError) throw err
+    const reason = signal.aborted ? 'sync request aborted or timed out' : `sync request failed: ${errorMessage(err)}`
+    throw new KimuraError('ERR_SYNC', reason, { peer: peer.toString(), from: request.from }, { cause: err })
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
