@@ -2,7 +2,7 @@
 // reverse (stop taking traffic, stop producing, leave the network, drain the pool, close the
 // store last). This is the one place that shows how a Kimura node fits together.
 import { toHex } from '../shared/bytes.js'
-import { decodeBlock, decodeMessage, encodeMessage, encodeMessageBatch } from '../shared/codec.js'
+import { decodeMessage, encodeMessage, encodeMessageBatch } from '../shared/codec.js'
 import { errorCode, errorMessage, KimuraError } from '../shared/errors.js'
 import { loadOrCreateSigningKey } from '../shared/key-file.js'
 import { ChainStore } from '../shared/store/index.js'
@@ -212,14 +212,7 @@ export class KimuraNode {
     const { config } = this
     return {
       submitMessages: async messages => await this.submitMessages(messages),
-      tipHeight: () => p.store.tip().height,
-      getBlock: height => {
-        const encoded = p.store.blocks.getEncoded(height)
-        if (encoded === undefined) return undefined
-        const decoded = decodeBlock(encoded)
-        if (!decoded.ok) throw new KimuraError('ERR_STORE_CORRUPT', `stored block ${height} does not decode: ${decoded.reason}`)
-        return decoded.value
-      },
+      renderBlock: async (height, withMessages) => (await p.pool.renderBlock({ height, withMessages })).json,
       getMessage: id => {
         const included = p.store.messages.get(id)
         const encoded = included?.encoded ?? p.store.pending.get(id)

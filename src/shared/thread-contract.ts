@@ -20,7 +20,8 @@ export interface WorkerConfig {
 export const TASK = {
   admitMessages: 'admitMessages',
   verifyMessages: 'verifyMessages',
-  importBlocks: 'importBlocks'
+  importBlocks: 'importBlocks',
+  renderBlock: 'renderBlock'
 } as const
 
 // admitMessages ---------------------------------------------------------------------------
@@ -104,6 +105,19 @@ export interface ImportBlocksOutput {
   /** The first block that failed, by its index in the input; nothing after it was processed. */
   error?: { index: number, code: ImportErrorCode, reason: string }
   tipHeight: number
+}
+
+// renderBlock: a stored block as the API's JSON (hashing every message id is worker work) ---
+
+export interface RenderBlockInput {
+  /** A height, or 'latest' for the stored tip. */
+  height: number | 'latest'
+  withMessages: boolean
+}
+
+/** The JSON text of SPEC 8's block answer, or null when no block is stored at that height. */
+export interface RenderBlockOutput {
+  json: string | null
 }
 
 // Producer (a long-lived worker behind comlink, not part of the pool) -----------------------

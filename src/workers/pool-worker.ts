@@ -2,9 +2,10 @@
 // Every task is synchronous (LMDB transactionSync), so nothing is left running when it returns.
 import '../shared/polyfill.js'
 import { decodeBlock } from '../shared/codec.js'
+import { blockToJson } from '../shared/json.js'
 import type {
   AdmitMessagesInput, AdmitMessagesOutput, ImportBlocksInput, ImportBlocksOutput,
-  VerifyMessagesInput, VerifyMessagesOutput
+  RenderBlockInput, RenderBlockOutput, VerifyMessagesInput, VerifyMessagesOutput
 } from '../shared/thread-contract.js'
 import { verifyMessageRange } from '../shared/validation.js'
 import { admitMessages as admit } from './admit-messages.js'
@@ -37,4 +38,15 @@ export function importBlocks (input: ImportBlocksInput): ImportBlocksOutput {
     rules: rules(input.now),
     commit: input.commit
   })
+}
+
+export function renderBlock (input: RenderBlockInput): RenderBlockOutput {
+  const { store } = workerContext()
+  const height = input.height === 'latest' ? store.tip().height : input.height
+  const encoded = store.blocks.getEncoded(height)
+  if (encoded === undefined) return { json: null }
+  const decoded = decodeBlock(encoded)
+  // Stored blocks were validated before they were written: one that no longer decodes is corruption.
+  if (!decoded.ok) throw new Error(`stored block ${height} does not decode: ${decoded.reason}`)
+  return { json: JSON.stringify(blockToJson(decoded.value, input.withMessages)) }
 }

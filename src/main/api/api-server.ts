@@ -7,7 +7,7 @@ import { errorCode, errorMessage } from '../../shared/errors.js'
 import type { NetworkParams } from '../../shared/params.js'
 import type { Logger } from '../logger.js'
 import type { ApiAddress } from '../config.js'
-import { blockToJson, messageFromJson, messageToJson } from './json.js'
+import { messageFromJson, messageToJson } from '../../shared/json.js'
 import type { ApiBackend } from './backend.js'
 import type { Message } from '../../shared/types.js'
 
@@ -59,12 +59,10 @@ export class ApiServer {
   }
 
   private async handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    let route = 'unknown'
+    const url = parseRequestUrl(req.url)
+    const parts = url.pathname.split('/').filter(p => p !== '')
+    const route = routeLabel(parts)
     try {
-      const parts = url.pathname.split('/').filter(p => p !== '')
-      if (url.pathname === '/metrics') route = 'metrics'
-      else if (parts[0] === 'v1' && parts.length >= 2) route = parts[1] === 'blocks' && parts.length === 3 ? `blocks/${parts[2] === 'latest' ? 'latest' : ':height'}` : parts.slice(1, 2).join('/') + (parts.length > 2 ? '/:id' : '')
       const answer = await this.route(req, url, parts)
       if (answer.raw !== undefined) this.send(res, answer.status, answer.raw.body, answer.raw.contentType)
       else this.send(res, answer.status, JSON.stringify(answer.body), 'application/json')
@@ -109,11 +107,11 @@ export class ApiServer {
     }
     if (parts[1] === 'blocks' && parts.length === 3) {
       expect('GET')
-      const height = parts[2] === 'latest' ? backend.tipHeight() : parseHeight(parts[2])
-      const block = backend.getBlock(height)
-      if (block === undefined) throw new HttpError(404, 'BLOCK_NOT_FOUND', `no block at height ${height}`)
+      const height = parts[2] === 'latest' ? 'latest' : parseHeight(parts[2])
       const withMessages = ['1', 'true'].includes(url.searchParams.get('messages') ?? '')
-      return { status: 200, body: blockToJson(block, withMessages) }
+      const json = await backend.renderBlock(height, withMessages)
+      if (json === null) throw new HttpError(404, 'BLOCK_NOT_FOUND', `no block at height ${height}`)
+      return { status: 200, raw: { body: json, contentType: 'application/json' } }
     }
     if (parts[1] === 'status' && parts.length === 2) {
       expect('GET')
@@ -143,6 +141,25 @@ export class ApiServer {
     if (!outcome.ok) throw new HttpError(outcome.status, outcome.code, outcome.message)
     return { status: 202, body: { ids: outcome.ids } }
   }
+}
+
+/** The request's URL; a target that does not parse becomes one no route matches (404). */
+function parseRequestUrl (target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://localhost')
+  } catch {
+    return new URL('http://localhost/invalid-request-target')
+  }
+}
+
+/** A bounded metric label for a path: its route pattern, never the raw path. */
+function routeLabel (parts: string[]): string {
+  if (parts.length === 1 && parts[0] === 'metrics') return 'metrics'
+  if (parts[0] !== 'v1') return 'unknown'
+  if (parts[1] === 'messages') return parts.length === 2 ? 'messages' : 'messages/:id'
+  if (parts[1] === 'blocks' && parts.length === 3) return parts[2] === 'latest' ? 'blocks/latest' : 'blocks/:height'
+  if (parts[1] === 'status' && parts.length === 2) return 'status'
+  return 'unknown'
 }
 
 function parseHeight (text: string): number {

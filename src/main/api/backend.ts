@@ -1,5 +1,5 @@
 // What the HTTP API needs from the node, so the server knows nothing of pools or networks.
-import type { Block, Message } from '../../shared/types.js'
+import type { Message } from '../../shared/types.js'
 
 export type SubmitOutcome =
   | { ok: true, ids: string[] }
@@ -19,8 +19,8 @@ export interface StatusJson {
 export interface ApiBackend {
   /** Leader: durable in pending; peer: relayed to the leader over gossip. */
   submitMessages: (messages: Message[]) => Promise<SubmitOutcome>
-  tipHeight: () => number
-  getBlock: (height: number) => Block | undefined
+  /** SPEC 8's block answer as JSON text, or null when no block is stored there. */
+  renderBlock: (height: number | 'latest', withMessages: boolean) => Promise<string | null>
   getMessage: (id: Uint8Array) => { message: Message, height: number | null } | undefined
   status: () => StatusJson
   metrics: () => Promise<{ body: string, contentType: string }>

@@ -4,7 +4,7 @@ import { randomInt } from 'node:crypto'
 import { signMessage } from '../../shared/block.js'
 import { loadOrCreateSigningKey } from '../../shared/key-file.js'
 import { toHex } from '../../shared/bytes.js'
-import { messageToJson } from '../api/json.js'
+import { messageToJson } from '../../shared/json.js'
 import { parseApiAddress } from '../config.js'
 
 export interface SubmitOptions {

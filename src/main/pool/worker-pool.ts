@@ -4,7 +4,7 @@ import { Piscina } from 'piscina'
 import { KimuraError } from '../../shared/errors.js'
 import {
   TASK, type AdmitMessagesOutput, type ImportBlocksInput, type ImportBlocksOutput,
-  type VerifyMessagesInput, type VerifyMessagesOutput, type WorkerConfig
+  type RenderBlockInput, type RenderBlockOutput, type VerifyMessagesInput, type VerifyMessagesOutput, type WorkerConfig
 } from '../../shared/thread-contract.js'
 import { toTransferable } from '../../shared/bytes.js'
 import type { WorkerPoolOptions } from './options.js'
@@ -90,6 +90,10 @@ export class WorkerPool {
   async importBlocks (input: ImportBlocksInput): Promise<ImportBlocksOutput> {
     const transfer = [...input.blocks, ...input.verifiedIds].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer)
     return await this.run<ImportBlocksOutput>('importBlocks', input, transfer)
+  }
+
+  async renderBlock (input: RenderBlockInput): Promise<RenderBlockOutput> {
+    return await this.run<RenderBlockOutput>('renderBlock', input, [])
   }
 
   private async run<R> (task: TaskName, input: unknown, transferList: ArrayBuffer[]): Promise<R> {

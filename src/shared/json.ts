@@ -1,10 +1,10 @@
 // JSON forms of the protocol types for the HTTP API (SPEC section 8): binary fields as hex,
 // lowercase on output, either case on input; unknown fields ignored.
-import { fromHex, isSafeUint, toHex } from '../../shared/bytes.js'
-import { blockHash, messageId } from '../../shared/hash.js'
-import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type NetworkParams } from '../../shared/params.js'
-import { fail, ok, type Result } from '../../shared/result.js'
-import type { Block, Message } from '../../shared/types.js'
+import { fromHex, isSafeUint, toHex } from './bytes.js'
+import { blockHash, messageId } from './hash.js'
+import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type NetworkParams } from './params.js'
+import { fail, ok, type Result } from './result.js'
+import type { Block, Message } from './types.js'
 
 export interface MessageJson {
   sender: string
