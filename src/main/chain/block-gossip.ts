@@ -8,6 +8,13 @@ import type { NodeMetrics } from '../metrics.js'
 import type { GossipVerdict } from '../network/types.js'
 import type { BlockImporter } from './block-importer.js'
 
+/**
+ * Gossiped blocks waiting for the importer beyond this are ignored (not penalised): honest
+ * traffic is one block per interval, so a longer queue means a flood, and sync recovers
+ * anything honest that was dropped.
+ */
+export const MAX_QUEUED_GOSSIP_IMPORTS = 16
+
 export interface BlockGossipModules {
   importer: BlockImporter
   params: NetworkParams
@@ -33,6 +40,10 @@ export async function blockGossipVerdict (data: Uint8Array, from: string, m: Blo
   if (header.height > tip + 1) {
     m.logger.debug({ height: header.height, tip }, 'gossiped block is ahead of the tip: syncing')
     m.requestSync?.()
+    return 'ignore'
+  }
+  if (m.importer.queued >= MAX_QUEUED_GOSSIP_IMPORTS) {
+    m.logger.debug({ height: header.height, from }, 'import queue full: gossiped block ignored')
     return 'ignore'
   }
   try {

@@ -29,6 +29,7 @@ export interface BlockImporterHooks {
 
 export class BlockImporter {
   private tail: Promise<unknown> = Promise.resolve()
+  private waiting = 0
 
   constructor (
     private readonly pool: WorkerPool,
@@ -36,15 +37,26 @@ export class BlockImporter {
     private readonly hooks: BlockImporterHooks = {}
   ) {}
 
+  /** Imports queued or running: gossip refuses new blocks beyond a bound (see block-gossip.ts). */
+  get queued (): number {
+    return this.waiting
+  }
+
   tipHeight (): number {
     return this.store.tip().height
   }
 
   /** Validates and commits consecutive blocks, after any import already running. */
   async importBlocks (blocks: Uint8Array[], source: ImportSource = 'sync'): Promise<ImportResult> {
+    this.waiting++
     const run = this.tail.then(async () => await this.run(blocks, true))
     this.tail = run.catch(() => undefined)
-    const output = await run
+    let output: ImportBlocksOutput
+    try {
+      output = await run
+    } finally {
+      this.waiting--
+    }
     if (output.imported.length > 0) this.hooks.onImported?.(output.imported, source)
     return {
       imported: output.imported.length,
