@@ -103,7 +103,7 @@ export class KimuraNode {
     const poolOptions = defaultWorkerPoolOptions()
     if (config.threads !== undefined) poolOptions.threads = config.threads
     p.pool = new WorkerPool(poolOptions, workerConfig, { onTaskDone: (task, seconds) => { metrics.workerTaskTime.observe({ task }, seconds) } })
-    p.pool.start()
+    await p.pool.start()
     const pool = p.pool
 
     p.importer = new BlockImporter(pool, store, {

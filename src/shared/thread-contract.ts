@@ -18,6 +18,8 @@ export interface WorkerConfig {
 
 /** Task names, as exported by src/workers/pool-worker.ts. */
 export const TASK = {
+  /** Loads the worker's modules and opens its store; answers {}. */
+  warmUp: 'warmUp',
   admitMessages: 'admitMessages',
   verifyMessages: 'verifyMessages',
   importBlocks: 'importBlocks',

@@ -12,6 +12,11 @@ import { admitMessages as admit } from './admit-messages.js'
 import { importBlocks as runImport } from './import-blocks.js'
 import { workerContext } from './worker-context.js'
 
+export function warmUp (): Record<string, never> {
+  workerContext()
+  return {}
+}
+
 export function admitMessages (input: AdmitMessagesInput): AdmitMessagesOutput {
   const { store, config } = workerContext()
   return admit(store, config.params, new Uint8Array(input.batch), input)

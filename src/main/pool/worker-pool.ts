@@ -21,6 +21,7 @@ const WORKER_URL = new URL('../../workers/pool-worker.js', import.meta.url)
 export class WorkerPool {
   private pool: Piscina | undefined
   private admitInFlight = 0
+  private readonly inFlight = new Set<Promise<unknown>>()
 
   constructor (
     private readonly options: WorkerPoolOptions,
@@ -41,7 +42,8 @@ export class WorkerPool {
     return this.pool?.utilization ?? 0
   }
 
-  start (): void {
+  /** Starts the workers and waits until each has loaded its modules and opened the store. */
+  async start (): Promise<void> {
     if (this.pool !== undefined) return
     this.pool = new Piscina({
       filename: WORKER_URL.href,
@@ -51,13 +53,20 @@ export class WorkerPool {
       idleTimeout: Number.POSITIVE_INFINITY,
       workerData: this.config
     })
+    // Node 20 can abort the process when a worker is terminated while it still loads modules
+    // (a stop right after start): a warm-up task per worker makes start() return after that.
+    await Promise.all(Array.from({ length: this.options.threads }, async () => await this.run('warmUp', {}, [])))
   }
 
-  /** Waits for queued and running tasks to finish, then ends the workers. */
+  /**
+   * Refuses new tasks, waits for every task already submitted to finish, then ends the
+   * workers. (piscina's own close() can terminate a worker mid-task, inside an LMDB write.)
+   */
   async stop (): Promise<void> {
     const pool = this.pool
     if (pool === undefined) return
     this.pool = undefined
+    await Promise.allSettled(this.inFlight)
     await pool.close()
   }
 
@@ -68,9 +77,12 @@ export class WorkerPool {
 
   /**
    * Verifies an encoded batch of messages and (persist) appends them to `pending` durably;
-   * throws ERR_POOL_OVERLOADED when the admission queue is full.
+   * throws ERR_POOL_OVERLOADED when the admission queue is full. The batch's buffer is
+   * transferred (and so detached) when the batch spans all of it, as encodeMessageBatch's
+   * output does: encode again to resend.
    */
   async admitMessages (batch: Uint8Array, options: { mode: 'all' | 'each', persist: boolean } = { mode: 'all', persist: true }): Promise<AdmitMessagesOutput> {
+    if (this.pool === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the worker pool is stopped')
     if (!this.canAcceptWork()) {
       throw new KimuraError('ERR_POOL_OVERLOADED', `the worker pool has ${this.admitInFlight} admissions queued`, { queued: this.admitInFlight })
     }
@@ -100,11 +112,14 @@ export class WorkerPool {
     const pool = this.pool
     if (pool === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the worker pool is stopped')
     const started = performance.now()
+    const running = pool.run(input, { name: TASK[task], transferList }) as Promise<R>
+    this.inFlight.add(running)
     try {
-      return await pool.run(input, { name: TASK[task], transferList }) as R
+      return await running
     } catch (err) {
       throw new KimuraError('ERR_WORKER_TASK', `worker task ${task} failed: ${String(err)}`, { task }, { cause: err })
     } finally {
+      this.inFlight.delete(running)
       this.hooks.onTaskDone?.(task, (performance.now() - started) / 1000)
     }
   }

@@ -1,0 +1,138 @@
+// Builders for store and pool tests: stores and pools that close themselves at the end of the
+// test, commits and pending entries from fixture blocks and messages, and a snapshot of a
+// store's whole visible state to compare before and after an operation that must change nothing.
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { ExecutionContext } from 'ava'
+import { toHex } from '../../src/shared/bytes.js'
+import { encodeBlock, encodeMessage } from '../../src/shared/codec.js'
+import { messageId } from '../../src/shared/hash.js'
+import { DEFAULT_PARAMS, type NetworkParams } from '../../src/shared/params.js'
+import { ChainStore, type BlockCommit, type PendingAppend } from '../../src/shared/store/index.js'
+import type { HashedBlock, Message } from '../../src/shared/types.js'
+import { WorkerPool, type TaskName } from '../../src/main/pool/worker-pool.js'
+import { ProducerClient } from '../../src/main/producer/producer-client.js'
+import { LEADER_SEED, leaderKey } from './fixtures.js'
+import { tempDir } from './temp-dir.js'
+
+/** Opens a store (a fresh temp dir unless given) and closes it when the test ends. */
+export function openStore (t: ExecutionContext, dataDir: string = tempDir(t), initialize = true): ChainStore {
+  const store = new ChainStore({ dataDir, initialize })
+  t.teardown(async () => { await store.close() })
+  return store
+}
+
+/** What commitBlock takes for a fixture block. */
+export function commitOf (built: HashedBlock): BlockCommit {
+  const { header, messages } = built.block
+  return {
+    height: header.height,
+    timestamp: header.timestamp,
+    prevHash: header.prevHash,
+    hash: built.hash,
+    encodedBlock: encodeBlock(built.block),
+    messageIds: built.messageIds,
+    encodedMessages: messages.map(encodeMessage)
+  }
+}
+
+/** What appendPending takes for these messages. */
+export function pendingOf (messages: readonly Message[]): PendingAppend[] {
+  return messages.map(m => ({ id: messageId(m), encoded: encodeMessage(m) }))
+}
+
+export function idHex (message: Message): string {
+  return toHex(messageId(message))
+}
+
+/** A copy of `message` whose signature has one bit flipped: well-formed, but forged. */
+export function forgeSignature (message: Message): Message {
+  const signature = new Uint8Array(message.signature)
+  signature[0] ^= 0x01
+  return { ...message, signature }
+}
+
+export interface StoreSnapshot {
+  tip: { height: number, hash: string, timestamp: number }
+  lastHeight: number | undefined
+  /** Every stored block, hex, by height from genesis. */
+  blocks: string[]
+  pendingCount: number
+  /** Pending ids, hex, oldest first. */
+  pending: string[]
+  /** For each probed message id: its block height, 'pending', or null when unknown. */
+  probes: Record<string, number | 'pending' | null>
+}
+
+/** The store's whole visible state, plus where each of `probe` stands. */
+export function snapshot (store: ChainStore, probe: readonly Message[] = []): StoreSnapshot {
+  const tip = store.tip()
+  const probes: StoreSnapshot['probes'] = {}
+  for (const m of probe) {
+    const id = messageId(m)
+    probes[toHex(id)] = store.messages.get(id)?.height ?? (store.pending.contains(id) ? 'pending' : null)
+  }
+  return {
+    tip: { height: tip.height, hash: toHex(tip.hash), timestamp: tip.timestamp },
+    lastHeight: store.blocks.lastHeight(),
+    blocks: store.blocks.getEncodedRange(0, Number.MAX_SAFE_INTEGER, Number.POSITIVE_INFINITY).map(toHex),
+    pendingCount: store.pending.count(),
+    pending: store.pending.takeOldest(Number.MAX_SAFE_INTEGER).map(e => toHex(e.id)),
+    probes
+  }
+}
+
+export interface TestPool {
+  pool: WorkerPool
+  store: ChainStore
+  dataDir: string
+  /** Names of the tasks the pool has finished, in completion order. */
+  tasks: TaskName[]
+}
+
+export interface TestPoolOptions {
+  threads?: number
+  maxAdmitQueue?: number
+  params?: NetworkParams
+  /** The configured leader key, hex; the fixture leader's by default. */
+  leaderKey?: string
+}
+
+/**
+ * A node's storage and pool: a fresh data dir, the store opened (and genesis written) on the
+ * main thread first, then a started WorkerPool whose workers have all loaded. Both are closed
+ * when the test ends, pool first.
+ */
+export async function startPool (t: ExecutionContext, options: TestPoolOptions = {}): Promise<TestPool> {
+  const dataDir = tempDir(t)
+  const store = openStore(t, dataDir)
+  const tasks: TaskName[] = []
+  const pool = await createPool(dataDir, options, task => { tasks.push(task) })
+  t.teardown(async () => { await pool.stop() })
+  // start() ran one warm-up task per worker.
+  tasks.length = 0
+  return { pool, store, dataDir, tasks }
+}
+
+/** A started WorkerPool on the store in `dataDir` (which must already be initialised). */
+export async function createPool (dataDir: string, options: TestPoolOptions = {}, onTaskDone?: (task: TaskName) => void): Promise<WorkerPool> {
+  const pool = new WorkerPool(
+    { threads: options.threads ?? 2, maxAdmitQueue: options.maxAdmitQueue ?? 64 },
+    { dataDir, params: options.params ?? DEFAULT_PARAMS, leaderKey: options.leaderKey ?? toHex(leaderKey.publicKey) },
+    onTaskDone === undefined ? {} : { onTaskDone }
+  )
+  await pool.start()
+  return pool
+}
+
+/**
+ * A producer worker client (not started) for the leader whose store is in `dataDir`, with a key
+ * file holding `seed`; `leaderKeyHex` is the configured leader key. Stopped when the test ends.
+ */
+export function producerFor (t: ExecutionContext, dataDir: string, seed: Uint8Array = LEADER_SEED, leaderKeyHex: string = toHex(leaderKey.publicKey)): ProducerClient {
+  const keyFile = join(dataDir, 'leader.key')
+  writeFileSync(keyFile, toHex(seed) + '\n', { mode: 0o600 })
+  const producer = new ProducerClient({ dataDir, params: DEFAULT_PARAMS, leaderKey: leaderKeyHex, keyFile })
+  t.teardown(async () => { await producer.stop() })
+  return producer
+}

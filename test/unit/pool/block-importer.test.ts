@@ -1,0 +1,219 @@
+// BlockImporter on a peer: its own data dir and WorkerPool configured with the leader's public
+// key. Valid blocks import (and again count as known); forged ones are refused with their
+// error code and change nothing; large blocks are verified in slices across the workers.
+import '../../../src/shared/polyfill.js'
+import test from 'ava'
+import { buildSignedBlock, GENESIS_HASH } from '../../../src/shared/block.js'
+import { toHex } from '../../../src/shared/bytes.js'
+import { encodeBlock, encodeMessageBatch } from '../../../src/shared/codec.js'
+import { signDigest } from '../../../src/shared/keys.js'
+import type { HashedBlock, Message } from '../../../src/shared/types.js'
+import { BlockImporter, SPLIT_MIN_MESSAGES } from '../../../src/main/chain/block-importer.js'
+import { BASE_TIMESTAMP, leaderKey, makeChain, makeMessages, senderKey } from '../../helpers/fixtures.js'
+import { forgeSignature, idHex, producerFor, snapshot, startPool, type TestPool } from '../../helpers/store-fixtures.js'
+
+interface Peer extends TestPool {
+  importer: BlockImporter
+}
+
+async function startPeer (t: Parameters<typeof startPool>[0]): Promise<Peer> {
+  const node = await startPool(t, { leaderKey: toHex(leaderKey.publicKey) })
+  return { ...node, importer: new BlockImporter(node.pool, node.store) }
+}
+
+const encoded = (built: HashedBlock): Uint8Array => encodeBlock(built.block)
+
+/** Block 1 on genesis with `messages`, signed by the leader. */
+function block1With (messages: Message[]): HashedBlock {
+  return buildSignedBlock(leaderKey, { height: 1, timestamp: BASE_TIMESTAMP, prevHash: GENESIS_HASH, messages })
+}
+
+test.serial('a valid block imports with its messages; importing it again counts as known', async t => {
+  const peer = await startPeer(t)
+  const [block1] = makeChain(1, { messagesPerBlock: 3 })
+
+  const result = await peer.importer.importBlocks([encoded(block1)])
+  t.like(result, { imported: 1, known: 0 })
+  t.is(result.error, undefined)
+  t.like(result.blocks[0], { height: 1, hash: toHex(block1.hash), messageCount: 3 })
+  t.is(peer.store.tip().height, 1)
+  t.is(toHex(peer.store.tip().hash), toHex(block1.hash))
+  t.deepEqual(peer.store.blocks.getEncoded(1), encoded(block1))
+  for (const id of block1.messageIds) t.is(peer.store.messages.get(id)?.height, 1)
+
+  const before = snapshot(peer.store, block1.block.messages)
+  const again = await peer.importer.importBlocks([encoded(block1)])
+  t.like(again, { imported: 0, known: 1 })
+  t.is(again.error, undefined)
+  t.deepEqual(snapshot(peer.store, block1.block.messages), before)
+})
+
+test.serial('consecutive blocks import in one run, in order', async t => {
+  const peer = await startPeer(t)
+  const chain = makeChain(3)
+  const result = await peer.importer.importBlocks(chain.map(encoded))
+  t.like(result, { imported: 3, known: 0 })
+  t.deepEqual(result.blocks.map(b => b.height), [1, 2, 3])
+  t.is(toHex(peer.store.tip().hash), toHex(chain[2].hash))
+})
+
+interface Forgery {
+  name: string
+  block: () => Uint8Array
+  code: string
+}
+
+const honest = block1With(makeMessages(3))
+const forgeries: Forgery[] = [
+  {
+    name: 'signed and proposed by another key',
+    block: () => encoded(buildSignedBlock(senderKey, { height: 1, timestamp: BASE_TIMESTAMP, prevHash: GENESIS_HASH, messages: makeMessages(3) })),
+    code: 'BLOCK_WRONG_PROPOSER'
+  },
+  {
+    name: 'naming the leader but signed by another key',
+    block: () => encodeBlock({ ...honest.block, header: { ...honest.block.header, signature: signDigest(senderKey, honest.hash) } }),
+    code: 'BLOCK_BAD_SIGNATURE'
+  },
+  {
+    name: 'one message\'s signature flipped',
+    block: () => { const m = makeMessages(3); m[1] = forgeSignature(m[1]); return encoded(block1With(m)) },
+    code: 'BLOCK_INVALID_MESSAGE'
+  },
+  {
+    name: 'a wrong prevHash',
+    block: () => encoded(buildSignedBlock(leaderKey, { height: 1, timestamp: BASE_TIMESTAMP, prevHash: new Uint8Array(32).fill(9), messages: makeMessages(3) })),
+    code: 'BLOCK_WRONG_PREV_HASH'
+  },
+  {
+    name: 'a message repeated',
+    block: () => { const [a, b] = makeMessages(2); return encoded(block1With([a, b, a])) },
+    code: 'BLOCK_DUPLICATE_MESSAGE'
+  },
+  {
+    name: 'a timestamp a minute ahead of the peer\'s clock',
+    block: () => encoded(buildSignedBlock(leaderKey, { height: 1, timestamp: Date.now() + 60_000, prevHash: GENESIS_HASH, messages: makeMessages(3) })),
+    code: 'BLOCK_TIMESTAMP_IN_FUTURE'
+  },
+  {
+    name: 'truncated bytes',
+    block: () => encoded(honest).subarray(0, 100),
+    code: 'MALFORMED'
+  }
+]
+
+test.serial('forged blocks are refused with their error code and the peer\'s store is unchanged', async t => {
+  const peer = await startPeer(t)
+  const probe = makeMessages(3)
+  for (const forgery of forgeries) {
+    const before = snapshot(peer.store, probe)
+    const result = await peer.importer.importBlocks([forgery.block()])
+    t.is(result.imported, 0, forgery.name)
+    t.is(result.error?.code, forgery.code, forgery.name)
+    t.deepEqual(snapshot(peer.store, probe), before, forgery.name)
+  }
+  t.is(peer.store.tip().height, 0)
+  // The honest block still imports afterwards.
+  t.like(await peer.importer.importBlocks([encoded(honest)]), { imported: 1 })
+})
+
+test.serial('a run stops at its first invalid block: the valid blocks before it are committed, nothing after it', async t => {
+  const peer = await startPeer(t)
+  const chain = makeChain(4)
+  const forged3 = buildSignedBlock(senderKey, { height: 3, timestamp: chain[2].block.header.timestamp, prevHash: chain[1].hash, messages: chain[2].block.messages })
+  const result = await peer.importer.importBlocks([encoded(chain[0]), encoded(chain[1]), encoded(forged3), encoded(chain[3])])
+  t.is(result.imported, 2)
+  t.like(result.error, { code: 'BLOCK_WRONG_PROPOSER' })
+  t.is(peer.store.tip().height, 2)
+  t.false(peer.store.blocks.has(3))
+  t.false(peer.store.messages.has(chain[2].messageIds[0]))
+})
+
+test.serial('a block two heights ahead of the tip is PARENT_UNKNOWN and writes nothing', async t => {
+  const peer = await startPeer(t)
+  const chain = makeChain(2)
+  const before = snapshot(peer.store, chain[1].block.messages)
+  const result = await peer.importer.importBlocks([encoded(chain[1])])
+  t.like(result, { imported: 0, error: { code: 'PARENT_UNKNOWN' } })
+  t.deepEqual(snapshot(peer.store, chain[1].block.messages), before)
+})
+
+test.serial(`a block of at least SPLIT_MIN_MESSAGES (${SPLIT_MIN_MESSAGES}) messages is verified in slices on every worker and imports`, async t => {
+  const peer = await startPeer(t)
+  // Exactly the threshold: the split path starts at SPLIT_MIN_MESSAGES inclusive.
+  const messages = makeMessages(SPLIT_MIN_MESSAGES, { contentBytes: 8 })
+  const big = block1With(messages)
+
+  const result = await peer.importer.importBlocks([encoded(big)])
+  t.like(result, { imported: 1, known: 0 })
+  t.is(result.error, undefined)
+  t.deepEqual(peer.tasks.filter(task => task === 'verifyMessages').length, peer.pool.threads, 'one verifyMessages slice per worker')
+  t.is(peer.tasks.at(-1), 'importBlocks')
+  t.is(peer.store.tip().height, 1)
+  t.is(peer.store.messages.get(big.messageIds[SPLIT_MIN_MESSAGES - 1])?.height, 1)
+})
+
+test.serial('a block below SPLIT_MIN_MESSAGES is verified by the import task alone', async t => {
+  const peer = await startPeer(t)
+  const result = await peer.importer.importBlocks([encoded(block1With(makeMessages(SPLIT_MIN_MESSAGES - 1, { contentBytes: 8 })))])
+  t.like(result, { imported: 1 })
+  t.deepEqual(peer.tasks, ['importBlocks'])
+})
+
+test.serial('one bad signature among 500 messages rejects the block with BLOCK_INVALID_MESSAGE', async t => {
+  const peer = await startPeer(t)
+  const messages = makeMessages(500, { contentBytes: 8 })
+  messages[377] = forgeSignature(messages[377])
+  const before = snapshot(peer.store, messages)
+
+  const result = await peer.importer.importBlocks([encoded(block1With(messages))])
+  t.like(result, { imported: 0, error: { code: 'BLOCK_INVALID_MESSAGE' } })
+  t.regex(result.error?.reason ?? '', /message 377\b/)
+  t.true(peer.tasks.includes('verifyMessages'), 'went through the split path')
+  t.deepEqual(snapshot(peer.store, messages), before)
+})
+
+test.serial('a large block that repeats a message is refused with BLOCK_DUPLICATE_MESSAGE after the split verification', async t => {
+  const peer = await startPeer(t)
+  const messages = makeMessages(300, { contentBytes: 8 })
+  messages[250] = messages[10]
+  const result = await peer.importer.importBlocks([encoded(block1With(messages))])
+  t.like(result, { imported: 0, error: { code: 'BLOCK_DUPLICATE_MESSAGE' } })
+  t.true(peer.tasks.includes('verifyMessages'))
+  t.is(peer.store.tip().height, 0)
+})
+
+test.serial('validateBlock checks a block without writing it', async t => {
+  const peer = await startPeer(t)
+  const [block1] = makeChain(1)
+  const before = snapshot(peer.store, block1.block.messages)
+
+  const verdict = await peer.importer.validateBlock(encoded(block1))
+  t.is(verdict.error, undefined)
+  t.like(verdict.imported[0], { height: 1, hash: toHex(block1.hash) })
+  t.is(verdict.tipHeight, 0)
+  t.deepEqual(snapshot(peer.store, block1.block.messages), before)
+
+  const forged = await peer.importer.validateBlock(forgeries[0].block())
+  t.is(forged.error?.code, 'BLOCK_WRONG_PROPOSER')
+
+  // Validating did not mark it known: it still imports.
+  t.like(await peer.importer.importBlocks([encoded(block1)]), { imported: 1, known: 0 })
+})
+
+test.serial('a block built by the leader\'s producer imports into a peer', async t => {
+  const leader = await startPool(t)
+  const producer = producerFor(t, leader.dataDir)
+  await producer.start()
+  const messages = makeMessages(4, { nonceStart: 40 })
+  t.like(await leader.pool.admitMessages(encodeMessageBatch(messages)), { ok: true, added: 4 })
+  const built = await producer.buildBlock(Date.now(), 100)
+  if (!built.ok) { t.fail(`${built.code}: ${built.reason}`); return }
+
+  const peer = await startPeer(t)
+  const result = await peer.importer.importBlocks([new Uint8Array(built.block)], 'gossip')
+  t.like(result, { imported: 1, known: 0 })
+  t.is(toHex(peer.store.tip().hash), built.hash)
+  for (const m of messages) t.like(snapshot(peer.store, [m]).probes, { [idHex(m)]: 1 })
+  t.deepEqual(peer.store.blocks.getEncoded(1), leader.store.blocks.getEncoded(1))
+})

@@ -1,0 +1,112 @@
+// The producer worker behind ProducerClient (comlink): it builds the next block from the oldest
+// pending messages, commits it, and hands back the encoded block; it refuses to start with a
+// key that is not the configured leader key.
+import '../../../src/shared/polyfill.js'
+import { join } from 'node:path'
+import test from 'ava'
+import { GENESIS_HASH } from '../../../src/shared/block.js'
+import { toHex } from '../../../src/shared/bytes.js'
+import { decodeBlock, encodeMessageBatch } from '../../../src/shared/codec.js'
+import { KimuraError } from '../../../src/shared/errors.js'
+import { merkleRoot } from '../../../src/shared/hash.js'
+import { DEFAULT_PARAMS } from '../../../src/shared/params.js'
+import type { ChainStore } from '../../../src/shared/store/index.js'
+import type { BuildBlockOutput } from '../../../src/shared/thread-contract.js'
+import type { Block } from '../../../src/shared/types.js'
+import { validateBlock, type ParentInfo } from '../../../src/shared/validation.js'
+import { ProducerClient } from '../../../src/main/producer/producer-client.js'
+import { hex, leaderKey, makeMessages, SENDER_SEED } from '../../helpers/fixtures.js'
+import { idHex, producerFor, snapshot, startPool } from '../../helpers/store-fixtures.js'
+
+type Built = Extract<BuildBlockOutput, { ok: true }>
+
+function built (t: { fail: (m: string) => void }, output: BuildBlockOutput): Built | undefined {
+  if (output.ok) return output
+  t.fail(`expected a block, got ${output.code}: ${output.reason}`)
+  return undefined
+}
+
+/** Decodes the returned bytes and checks every rule of SPEC 3 against `parent`, as a peer would. */
+function decodeAndValidate (t: { fail: (m: string) => void }, out: Built, parent: ParentInfo, store: ChainStore): Block | undefined {
+  const bytes = new Uint8Array(out.block)
+  const decoded = decodeBlock(bytes)
+  if (!decoded.ok) { t.fail(`the block does not decode: ${decoded.reason}`); return undefined }
+  const verdict = validateBlock(decoded.value, bytes.byteLength, parent, { params: DEFAULT_PARAMS, leaderKey: leaderKey.publicKey, now: Date.now() }, () => false)
+  if (!verdict.ok) { t.fail(`the block is invalid: ${verdict.code} ${verdict.reason}`); return undefined }
+  if (toHex(verdict.value.hash) !== out.hash) t.fail('the returned hash is not the block hash')
+  if (toHex(store.blocks.getEncoded(out.height) ?? new Uint8Array(0)) !== toHex(bytes)) t.fail('the stored block differs from the returned bytes')
+  return decoded.value
+}
+
+test.serial('buildBlock takes the oldest pending messages, at most maxMessages, commits the block and returns it', async t => {
+  const leader = await startPool(t)
+  const producer = producerFor(t, leader.dataDir)
+  await producer.start()
+  const messages = makeMessages(5).reverse()
+  t.like(await leader.pool.admitMessages(encodeMessageBatch(messages)), { ok: true, added: 5 })
+
+  const first = built(t, await producer.buildBlock(Date.now(), 3))
+  t.like(first, { ok: true, height: 1, messageCount: 3 })
+  if (first === undefined) return
+  const block1 = decodeAndValidate(t, first, { height: 0, hash: GENESIS_HASH, timestamp: 0 }, leader.store)
+  t.deepEqual(block1?.messages.map(idHex), messages.slice(0, 3).map(idHex), 'oldest first, in arrival order')
+
+  t.is(leader.store.tip().height, 1)
+  t.is(toHex(leader.store.tip().hash), first.hash)
+  t.is(leader.store.pending.count(), 2)
+  t.deepEqual(leader.store.pending.takeOldest(10).map(e => toHex(e.id)), messages.slice(3).map(idHex))
+  for (const m of messages.slice(0, 3)) t.like(snapshot(leader.store, [m]).probes, { [idHex(m)]: 1 })
+
+  const second = built(t, await producer.buildBlock(Date.now(), 100))
+  t.like(second, { ok: true, height: 2, messageCount: 2 })
+  if (second === undefined) return
+  const block2 = decodeAndValidate(t, second, { height: 1, hash: hex(first.hash), timestamp: first.timestamp }, leader.store)
+  t.deepEqual(block2?.messages.map(idHex), messages.slice(3).map(idHex))
+  t.is(leader.store.pending.count(), 0)
+  t.is(leader.store.tip().height, 2)
+})
+
+test.serial('with nothing pending, buildBlock makes a valid empty block', async t => {
+  const leader = await startPool(t)
+  const producer = producerFor(t, leader.dataDir)
+  await producer.start()
+
+  const out = built(t, await producer.buildBlock(Date.now(), 100))
+  t.like(out, { ok: true, height: 1, messageCount: 0 })
+  if (out === undefined) return
+  const block = decodeAndValidate(t, out, { height: 0, hash: GENESIS_HASH, timestamp: 0 }, leader.store)
+  t.deepEqual(block?.messages, [])
+  t.deepEqual(block?.header.messageRoot, merkleRoot([]))
+  t.is(leader.store.tip().height, 1)
+})
+
+test.serial('a clock that stepped back never dates a block before its parent', async t => {
+  const leader = await startPool(t)
+  const producer = producerFor(t, leader.dataDir)
+  await producer.start()
+  const now = Date.now()
+  const first = built(t, await producer.buildBlock(now, 10))
+  const second = built(t, await producer.buildBlock(now - 60_000, 10))
+  t.is(first?.timestamp, now)
+  t.is(second?.timestamp, now)
+  if (first === undefined || second === undefined) return
+  decodeAndValidate(t, second, { height: 1, hash: hex(first.hash), timestamp: first.timestamp }, leader.store)
+})
+
+test.serial('start() rejects when the key file holds another key than the configured leader key', async t => {
+  const leader = await startPool(t)
+  const producer = producerFor(t, leader.dataDir, SENDER_SEED)
+  const before = snapshot(leader.store)
+
+  await t.throwsAsync(producer.start(), { instanceOf: KimuraError, code: 'ERR_KEY_FILE' })
+  await t.throwsAsync(producer.buildBlock(Date.now(), 10), { instanceOf: KimuraError, code: 'ERR_POOL_STOPPED' }, 'the producer is stopped')
+  t.deepEqual(snapshot(leader.store), before)
+})
+
+test.serial('start() rejects when the key file cannot be read', async t => {
+  const leader = await startPool(t)
+  const producer = new ProducerClient({ dataDir: leader.dataDir, params: DEFAULT_PARAMS, leaderKey: toHex(leaderKey.publicKey), keyFile: join(leader.dataDir, 'missing.key') })
+  t.teardown(async () => { await producer.stop() })
+  await t.throwsAsync(producer.start(), { instanceOf: KimuraError })
+  await t.throwsAsync(producer.buildBlock(Date.now(), 10), { instanceOf: KimuraError, code: 'ERR_POOL_STOPPED' })
+})
