@@ -162,7 +162,11 @@ export class KimuraNode {
       p.producer = new BlockProducer(
         { blockIntervalMs: config.params.blockIntervalMs, maxBlockMessages: config.params.maxBlockMessages },
         {
-          build: async (timestamp, max) => await producerClient.buildBlock(timestamp, max),
+          build: async (timestamp, max) => {
+            const built = await producerClient.buildBlock(timestamp, max)
+            store.refresh()
+            return built
+          },
           publish: async block => await network.publishBlock(block),
           logger,
           metrics

@@ -38,7 +38,9 @@ export function verifyMessages (input: VerifyMessagesInput): VerifyMessagesOutpu
 export function importBlocks (input: ImportBlocksInput): ImportBlocksOutput {
   const { store, rules } = workerContext()
   return runImport(store, {
-    blocks: input.blocks.map(b => new Uint8Array(b)),
+    // A block in a SharedArrayBuffer is copied before it is committed: LMDB refuses to write
+    // from shared memory (the process aborts with "invalid address").
+    blocks: input.blocks.map(b => b instanceof SharedArrayBuffer ? new Uint8Array(b).slice() : new Uint8Array(b)),
     verifiedIds: input.verifiedIds.map(ids => ids === null ? null : new Uint8Array(ids)),
     rules: rules(input.now),
     commit: input.commit

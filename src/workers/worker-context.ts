@@ -15,8 +15,12 @@ export interface WorkerContext {
 
 let context: WorkerContext | undefined
 
+/** This worker's context, with a read snapshot renewed to see every commit made so far. */
 export function workerContext (): WorkerContext {
-  if (context !== undefined) return context
+  if (context !== undefined) {
+    context.store.refresh()
+    return context
+  }
   const config = workerData as WorkerConfig
   const leaderKey = fromHex(config.leaderKey, 32)
   if (leaderKey === undefined) throw new KimuraError('ERR_INVALID_CONFIG', 'workerData.leaderKey is not a 32-byte hex key')

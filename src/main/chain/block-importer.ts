@@ -56,6 +56,8 @@ export class BlockImporter {
       output = await run
     } finally {
       this.waiting--
+      // The commit happened on a worker: see it on this thread before anyone reads the tip.
+      this.store.refresh()
     }
     if (output.imported.length > 0) this.hooks.onImported?.(output.imported, source)
     return {

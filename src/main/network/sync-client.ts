@@ -201,9 +201,9 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
         imported += outcome.imported
         const progress: SyncProgress = { peer, imported, height: this.importer.tipHeight() }
         this.safely('progress', () => this.emit('progress', progress))
-        if (outcome.error !== undefined || outcome.imported < fresh.length) {
+        if (outcome.error !== undefined || outcome.imported + (outcome.known ?? 0) < fresh.length) {
           nextController.abort()
-          const error = outcome.error ?? { code: 'SYNC_INCOMPLETE_IMPORT', reason: `imported ${outcome.imported} of ${fresh.length} blocks` }
+          const error = outcome.error ?? { code: 'SYNC_INCOMPLETE_IMPORT', reason: `imported ${outcome.imported} of ${fresh.length} blocks (${outcome.known ?? 0} already stored)` }
           return { status: 'invalid', imported, error }
         }
       }

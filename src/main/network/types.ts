@@ -25,7 +25,12 @@ export interface ChainImporter {
    * Validates (against the stored parent) and commits a run of consecutive encoded blocks,
    * strictly in order; stops at the first invalid one.
    */
-  importBlocks (blocks: Uint8Array[]): Promise<{ imported: number, error?: { code: string, reason: string } }>
+  importBlocks (blocks: Uint8Array[]): Promise<{
+    imported: number
+    /** Blocks skipped because the store already had their height (gossip got there first). */
+    known?: number
+    error?: { code: string, reason: string }
+  }>
 }
 
 export interface BlockReceivedEvent {

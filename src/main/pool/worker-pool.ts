@@ -51,6 +51,10 @@ export class WorkerPool {
       maxThreads: this.options.threads,
       // Workers hold an open store: keep them for the node's life.
       idleTimeout: Number.POSITIVE_INFINITY,
+      // With piscina's default 'sync' atomics an idle worker blocks in Atomics.wait and its
+      // event loop never turns, so lmdb-js never renews its read snapshot (a setTimeout):
+      // the worker would keep reading the chain as it was at its last write.
+      atomics: 'disabled',
       workerData: this.config
     })
     // Node 20 can abort the process when a worker is terminated while it still loads modules

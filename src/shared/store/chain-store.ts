@@ -66,6 +66,15 @@ export class ChainStore {
     }
   }
 
+  /**
+   * Renews this thread's read snapshot. lmdb-js renews it on a timer; a thread that must see
+   * another thread's commit at once (the main thread after a pool task, a worker starting a
+   * task) calls this first.
+   */
+  refresh (): void {
+    this.env.resetReadTxn()
+  }
+
   tip (): ChainTip {
     const tip = this.metadata.getTip()
     if (tip === undefined) throw new KimuraError('ERR_STORE_CORRUPT', 'the store has no tip metadata')

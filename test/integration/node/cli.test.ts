@@ -1,0 +1,139 @@
+// The command line as users run it (issue #5, SPEC section 7): --help, a peer's required
+// options, and `kimura submit --wait` end to end against a running leader.
+import '../../../src/shared/polyfill.js'
+import { execFile, spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import test from 'ava'
+import { getMessage, readChain } from '../../helpers/api-client.js'
+import { createNodeProcess, freePort, MAIN, startLeader, tempDir } from '../../helpers/node-process.js'
+import { waitFor } from '../../helpers/wait.js'
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+  ms: number
+}
+
+/** Runs `node dist/main.js ...args` to its exit (killed after `timeoutMs`). */
+async function runMain (args: string[], options: { cwd?: string, env?: NodeJS.ProcessEnv, timeoutMs?: number } = {}): Promise<Run> {
+  const started = performance.now()
+  return await new Promise(resolve => {
+    // KIMURA_* from the environment running the tests must not change what is tested.
+    const env = Object.fromEntries(Object.entries(options.env ?? process.env).filter(([k]) => !k.startsWith('KIMURA_')))
+    execFile(process.execPath, [MAIN, ...args], { cwd: options.cwd, env, timeout: options.timeoutMs ?? 20_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null
+      resolve({ code, stdout, stderr, ms: performance.now() - started })
+    })
+  })
+}
+
+/** SPEC section 7's options, each with its environment variable. */
+const SPEC_OPTIONS: Array<[string, string]> = [
+  ['--leader', 'KIMURA_LEADER'],
+  ['--db', 'KIMURA_DB'],
+  ['--listen', 'KIMURA_LISTEN'],
+  ['--api', 'KIMURA_API'],
+  ['--key', 'KIMURA_KEY'],
+  ['--leader-addr', 'KIMURA_LEADER_ADDR'],
+  ['--leader-key', 'KIMURA_LEADER_KEY'],
+  ['--block-interval-ms', 'KIMURA_BLOCK_INTERVAL_MS'],
+  ['--log-level', 'KIMURA_LOG_LEVEL']
+]
+
+test.serial('--help lists every option of SPEC section 7 with its environment variable, and exits 0', async t => {
+  const cwd = tempDir(t)
+  const run = await runMain(['--help'], { cwd })
+  t.is(run.code, 0, run.stderr)
+  // Help wraps at the terminal width: compare on the text with line breaks folded.
+  const text = run.stdout.replace(/\s+/g, ' ')
+  for (const [option, env] of SPEC_OPTIONS) {
+    t.true(new RegExp(`(^|\\s)${option}(\\s|=|<|$)`).test(text), `--help does not list ${option}`)
+    t.true(text.includes(env), `--help does not name ${env}`)
+  }
+  t.false(existsSync(join(cwd, 'kimura-data')), '--help created a data directory')
+})
+
+test.serial('a peer without --leader-addr exits non-zero and says what is missing', async t => {
+  const cwd = tempDir(t)
+  const run = await runMain(['--db', join(cwd, 'db'), '--api', 'off', '--listen', '/ip4/127.0.0.1/tcp/0',
+    '--leader-key', 'ab'.repeat(32)], { cwd, timeoutMs: 10_000 })
+  t.log(`exit ${run.code} after ${Math.round(run.ms)} ms: ${run.stderr.trim()}`)
+  t.not(run.code, 0)
+  t.not(run.code, null, 'the peer kept running without a leader address')
+  t.regex(run.stderr, /--leader-addr/)
+  t.false(existsSync(join(cwd, 'db')), 'a misconfigured peer created its data directory')
+})
+
+test.serial('`submit --wait` signs, submits and follows a message into a block', async t => {
+  const leader = await startLeader(t, { blockIntervalMs: 300, logLevel: 'info' })
+  const dir = tempDir(t)
+  const keyFile = join(dir, 'sender.key')
+  const run = await runMain(['submit', '--api', `127.0.0.1:${leader.spec.apiPort}`, '--key', keyFile, '--wait', 'hello'], { cwd: dir, timeoutMs: 30_000 })
+  t.log(`submit --wait exited ${run.code} after ${Math.round(run.ms)} ms: ${run.stdout.trim().replace(/\n/g, ' | ')}`)
+  t.is(run.code, 0, run.stderr)
+  const included = /^([0-9a-f]{64})\s+included in block (\d+)$/m.exec(run.stdout)
+  t.truthy(included, `no "included in block" line in: ${run.stdout}`)
+  t.true(existsSync(keyFile), 'the sender key file was not created')
+  if (included !== null) {
+    const found = await getMessage(leader, included[1])
+    t.is(found?.height, Number(included[2]))
+    t.is(found?.message.content, Buffer.from('hello').toString('hex'))
+  }
+
+  // The same key again: a second submission is a distinct message.
+  const second = await runMain(['submit', '--api', `127.0.0.1:${leader.spec.apiPort}`, '--key', keyFile, 'hello'], { cwd: dir })
+  t.is(second.code, 0, second.stderr)
+  t.not(/^([0-9a-f]{64})/m.exec(second.stdout)?.[1], included?.[1], 'the same text twice gave the same message id')
+})
+
+test.serial('a leader and a peer configured only through KIMURA_* variables run as with flags', async t => {
+  const leader = await createNodeProcess(t, { leader: true, blockIntervalMs: 250, viaEnv: true, logLevel: 'info' })
+  t.deepEqual(leader.args().slice(1), [], 'the leader got command-line flags')
+  await leader.start()
+  const status = await leader.status()
+  t.is(status.role, 'leader')
+  t.true(status.listen[0]?.startsWith(`${leader.listenAddr}/p2p/`), `KIMURA_LISTEN ignored: ${status.listen.join(', ')}`)
+  const peer = await createNodeProcess(t, {
+    leader: false, blockIntervalMs: 250, viaEnv: true, logLevel: 'info', name: 'peer', leaderAddr: status.listen[0], leaderKey: status.leaderKey
+  })
+  await peer.start()
+  await peer.waitForHeight(6, 15_000)
+  const peerStatus = await peer.status()
+  t.is(peerStatus.role, 'peer')
+  t.is(peerStatus.leaderKey, status.leaderKey)
+  // KIMURA_BLOCK_INTERVAL_MS: blocks 250 ms apart, not 5 s.
+  const blocks = await readChain(leader, 6)
+  const gaps = blocks.slice(1).map((b, i) => b.header.timestamp - blocks[i].header.timestamp)
+  t.log(`block gaps with KIMURA_BLOCK_INTERVAL_MS=250: ${gaps.join(', ')} ms`)
+  t.true(gaps.every(g => g > 100 && g < 1000))
+  t.true(leader.output.includes(leader.spec.dataDir), 'KIMURA_DB ignored')
+})
+
+test.serial('the peer command the leader prints at start works', async t => {
+  const leader = await startLeader(t, { blockIntervalMs: 250, logLevel: 'info' })
+  const status = await leader.status()
+  t.regex(leader.output, new RegExp(status.leaderKey), 'the banner does not show the public key')
+  t.true(leader.output.includes(status.listen[0]), 'the banner does not show the multiaddr')
+  const line = /^\s*node (\S+) (--db .*--leader-key \S+)\s*$/m.exec(leader.output)
+  if (line === null) return t.fail(`no peer command in the leader's output:\n${leader.output.slice(0, 2000)}`)
+  t.log(`printed: node ${line[1]} ${line[2]}`)
+  // As printed, except the ports and data directory, which must not collide with anything on this host.
+  const args = line[2].split(/\s+/)
+  const set = (flag: string, value: string): void => { const i = args.indexOf(flag); t.true(i >= 0, `the printed command has no ${flag}`); args[i + 1] = value }
+  const dir = tempDir(t)
+  const apiPort = await freePort()
+  set('--db', join(dir, 'peer-data'))
+  set('--listen', `/ip4/127.0.0.1/tcp/${await freePort()}`)
+  set('--api', `127.0.0.1:${apiPort}`)
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KIMURA_')))
+  const peer = spawn(process.execPath, [line[1], ...args], { cwd: process.cwd(), env, stdio: 'ignore' })
+  const exited = new Promise(resolve => peer.once('exit', resolve))
+  t.teardown(async () => { if (peer.exitCode === null && peer.signalCode === null) { peer.kill('SIGKILL'); await exited } })
+  await waitFor(async () => {
+    const res = await fetch(`http://127.0.0.1:${apiPort}/v1/status`).catch(() => undefined)
+    return res?.status === 200 && ((await res.json()) as { height: number }).height >= 3
+  }, 15_000, 'the peer started with the printed command to follow the leader', 100)
+  t.pass()
+})
