@@ -51,6 +51,15 @@ class StrictReader {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   }
 
+  get position (): number {
+    return this.pos
+  }
+
+  /** A view of input bytes [start, end). */
+  slice (start: number, end: number): Uint8Array {
+    return this.bytes.subarray(start, end)
+  }
+
   get done (): boolean {
     return this.pos === this.bytes.byteLength
   }
@@ -156,38 +165,44 @@ export function decodeMessage (bytes: Uint8Array): DecodeResult<Message> {
   return decodeWith(bytes, r => readMessage(r, 'message'))
 }
 
-export function decodeBlock (bytes: Uint8Array): DecodeResult<Block> {
+/**
+ * Reads `count` messages; when `rawOut` is given, it receives each message's own bytes (views
+ * into the input), so that a caller storing them need not encode them again.
+ */
+function readMessages (r: StrictReader, count: number, what: string, rawOut?: Uint8Array[]): Message[] {
+  const messages: Message[] = new Array<Message>(count)
+  for (let i = 0; i < count; i++) {
+    const start = r.position
+    messages[i] = readMessage(r, `${what}[${i}]`)
+    rawOut?.push(r.slice(start, r.position))
+  }
+  return messages
+}
+
+function readBlockPrefix (r: StrictReader): { header: BlockHeader, messageCount: number } {
+  r.array('block', 3)
+  const version = r.uint('block.version')
+  if (version !== BLOCK_FORMAT_VERSION) throw new DecodeError(`block.version: unsupported format version ${version}`)
+  const header = readHeader(r)
+  return { header, messageCount: r.arrayLength('block.messages') }
+}
+
+export function decodeBlock (bytes: Uint8Array, rawMessagesOut?: Uint8Array[]): DecodeResult<Block> {
   return decodeWith(bytes, r => {
-    r.array('block', 3)
-    const version = r.uint('block.version')
-    if (version !== BLOCK_FORMAT_VERSION) throw new DecodeError(`block.version: unsupported format version ${version}`)
-    const header = readHeader(r)
-    const count = r.arrayLength('block.messages')
-    const messages: Message[] = new Array<Message>(count)
-    for (let i = 0; i < count; i++) messages[i] = readMessage(r, `block.messages[${i}]`)
-    return { header, messages }
+    const { header, messageCount } = readBlockPrefix(r)
+    return { header, messages: readMessages(r, messageCount, 'block.messages', rawMessagesOut) }
   })
 }
 
 /** The header and message count of an encoded Block, without decoding its messages. */
 export function decodeBlockHeader (bytes: Uint8Array): DecodeResult<{ header: BlockHeader, messageCount: number }> {
   try {
-    const r = new StrictReader(bytes)
-    r.array('block', 3)
-    const version = r.uint('block.version')
-    if (version !== BLOCK_FORMAT_VERSION) return fail('MALFORMED', `block.version: unsupported format version ${version}`)
-    const header = readHeader(r)
-    return ok({ header, messageCount: r.arrayLength('block.messages') })
+    return ok(readBlockPrefix(new StrictReader(bytes)))
   } catch (err) {
     return fail('MALFORMED', err instanceof DecodeError ? err.message : `undecodable: ${String(err)}`)
   }
 }
 
-export function decodeMessageBatch (bytes: Uint8Array): DecodeResult<Message[]> {
-  return decodeWith(bytes, r => {
-    const count = r.arrayLength('batch')
-    const messages: Message[] = new Array<Message>(count)
-    for (let i = 0; i < count; i++) messages[i] = readMessage(r, `batch[${i}]`)
-    return messages
-  })
+export function decodeMessageBatch (bytes: Uint8Array, rawMessagesOut?: Uint8Array[]): DecodeResult<Message[]> {
+  return decodeWith(bytes, r => readMessages(r, r.arrayLength('batch'), 'batch', rawMessagesOut))
 }

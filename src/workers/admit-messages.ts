@@ -1,14 +1,15 @@
 // admitMessages: decode a batch, verify every signature, then append the new messages to
 // `pending` in one durable transaction (group commit).
 import { toHex } from '../shared/bytes.js'
-import { decodeMessageBatch, encodeMessage } from '../shared/codec.js'
+import { decodeMessageBatch } from '../shared/codec.js'
 import type { NetworkParams } from '../shared/params.js'
 import type { ChainStore, PendingAppend } from '../shared/store/index.js'
 import type { AdmitMessagesInput, AdmitMessagesOutput, MessageRejection } from '../shared/thread-contract.js'
 import { verifyMessage } from '../shared/validation.js'
 
 export function admitMessages (store: ChainStore, params: NetworkParams, batchBytes: Uint8Array, options: Pick<AdmitMessagesInput, 'mode' | 'persist'>): AdmitMessagesOutput {
-  const decoded = decodeMessageBatch(batchBytes)
+  const rawMessages: Uint8Array[] = []
+  const decoded = decodeMessageBatch(batchBytes, rawMessages)
   if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: decoded.reason }
   const messages = decoded.value
   if (messages.length === 0) return { ok: false, code: 'EMPTY_BATCH', reason: 'the batch holds no message' }
@@ -29,7 +30,7 @@ export function admitMessages (store: ChainStore, params: NetworkParams, batchBy
       continue
     }
     ids.push(toHex(verdict.value))
-    entries.push({ id: verdict.value, encoded: encodeMessage(message) })
+    entries.push({ id: verdict.value, encoded: rawMessages[i] })
   }
   if (!options.persist || entries.length === 0) return { ok: true, ids, added: 0, rejected }
   const outcomes = store.appendPending(entries)

@@ -1,7 +1,7 @@
 // importBlocks: validate a run of consecutive blocks against the stored chain (each against
 // the one before it), then commit the valid prefix in one transaction, strictly in order.
 import { toHex } from '../shared/bytes.js'
-import { decodeBlock, encodeMessage } from '../shared/codec.js'
+import { decodeBlock } from '../shared/codec.js'
 import { KimuraError } from '../shared/errors.js'
 import type { BlockCommit, ChainStore } from '../shared/store/index.js'
 import type { ImportBlocksOutput, ImportErrorCode, ImportedBlock } from '../shared/thread-contract.js'
@@ -29,7 +29,8 @@ export function importBlocks (store: ChainStore, request: ImportRequest): Import
 
   for (let index = 0; index < request.blocks.length; index++) {
     const bytes = request.blocks[index]
-    const decoded = decodeBlock(bytes)
+    const rawMessages: Uint8Array[] = []
+    const decoded = decodeBlock(bytes, rawMessages)
     if (!decoded.ok) { error = { index, code: 'MALFORMED', reason: decoded.reason }; break }
     const { header, messages } = decoded.value
     if (header.height <= parent.height && commits.length === 0) {
@@ -61,7 +62,8 @@ export function importBlocks (store: ChainStore, request: ImportRequest): Import
       hash,
       encodedBlock: bytes,
       messageIds: ids.value,
-      encodedMessages: messages.map(encodeMessage)
+      // Each message is stored as the bytes it arrived in: strict decoding proved them valid.
+      encodedMessages: rawMessages
     })
     imported.push({ height: header.height, hash: toHex(hash), timestamp: header.timestamp, messageCount: messages.length, validatedAt: Date.now() })
     parent = { height: header.height, hash, timestamp: header.timestamp }

@@ -45,6 +45,8 @@ export interface ChainOptions {
   key?: SigningKey
   /** Messages in each block (distinct across the chain); 2 by default. */
   messagesPerBlock?: number
+  /** Content size of each message in bytes; 16 by default. */
+  contentBytes?: number
   /** Timestamp of block 1; each next block is `intervalMs` later. */
   timestamp?: number
   intervalMs?: number
@@ -60,7 +62,7 @@ export function makeChain (n: number, opts: ChainOptions = {}): HashedBlock[] {
   let prevHash = GENESIS_HASH
   for (let h = 1; h <= n; h++) {
     const timestamp = start + (h - 1) * interval
-    const messages = makeMessages(perBlock, { timestamp: timestamp - interval, nonceStart: (h - 1) * perBlock })
+    const messages = makeMessages(perBlock, { timestamp: timestamp - interval, nonceStart: (h - 1) * perBlock, ...(opts.contentBytes === undefined ? {} : { contentBytes: opts.contentBytes }) })
     const built = buildSignedBlock(key, { height: h, timestamp, prevHash, messages })
     chain.push(built)
     prevHash = built.hash

@@ -5,7 +5,7 @@
 import { copyBytes } from '../../shared/bytes.js'
 import { decodeBlockHeader } from '../../shared/codec.js'
 import type { ChainStore } from '../../shared/store/index.js'
-import type { ImportBlocksOutput, ImportedBlock, WireBuffer } from '../../shared/thread-contract.js'
+import type { ImportBlocksInput, ImportBlocksOutput, ImportedBlock, WireBuffer } from '../../shared/thread-contract.js'
 import type { WorkerPool } from '../pool/worker-pool.js'
 
 /**
@@ -49,7 +49,12 @@ export class BlockImporter {
   /** Validates and commits consecutive blocks, after any import already running. */
   async importBlocks (blocks: Uint8Array[], source: ImportSource = 'sync'): Promise<ImportResult> {
     this.waiting++
-    const run = this.tail.then(async () => await this.run(blocks, true))
+    // Signatures are checked at once, in parallel with the import before this one; only the
+    // import task itself (validation against the parent, and the commit) waits its turn.
+    const prepared = this.prepare(blocks)
+    // Awaited below, possibly after it failed: mark it handled now.
+    prepared.catch(() => undefined)
+    const run = this.tail.then(async () => await this.pool.importBlocks({ ...await prepared, now: Date.now(), commit: true }))
     this.tail = run.catch(() => undefined)
     let output: ImportBlocksOutput
     try {
@@ -70,10 +75,11 @@ export class BlockImporter {
 
   /** Full SPEC 3 validation against the stored parent, writing nothing. */
   async validateBlock (block: Uint8Array): Promise<ImportBlocksOutput> {
-    return await this.run([block], false)
+    return await this.pool.importBlocks({ ...await this.prepare([block]), now: Date.now(), commit: false })
   }
 
-  private async run (blocks: Uint8Array[], commit: boolean): Promise<ImportBlocksOutput> {
+  /** Copies the blocks for the pool and verifies the signatures of the large ones in slices. */
+  private async prepare (blocks: Uint8Array[]): Promise<Pick<ImportBlocksInput, 'blocks' | 'verifiedIds'>> {
     const buffers: WireBuffer[] = []
     const verifying: Array<Promise<ArrayBuffer | null>> = []
     for (const block of blocks) {
@@ -91,8 +97,7 @@ export class BlockImporter {
       buffers.push(shared)
       verifying.push(this.verifyInSlices(shared, count))
     }
-    const verifiedIds = await Promise.all(verifying)
-    return await this.pool.importBlocks({ blocks: buffers, verifiedIds, now: Date.now(), commit })
+    return { blocks: buffers, verifiedIds: await Promise.all(verifying) }
   }
 
   /** Verifies a block's signatures in one slice per worker; null (verify again in import) on failure. */

@@ -41,7 +41,12 @@ export class BlockStore {
   }
 
   put (height: number, encoded: Uint8Array): void {
-    this.db.putSync(u64be(height), Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength))
+    // lmdb-js writes values of 32 KiB and more from their address, which it refuses for shared
+    // memory (the process aborts): copy a view of a SharedArrayBuffer first.
+    const value = encoded.buffer instanceof SharedArrayBuffer
+      ? Buffer.from(encoded)
+      : Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength)
+    this.db.putSync(u64be(height), value)
   }
 }
 

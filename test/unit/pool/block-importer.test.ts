@@ -153,6 +153,21 @@ test.serial(`a block of at least SPLIT_MIN_MESSAGES (${SPLIT_MIN_MESSAGES}) mess
   t.is(peer.store.messages.get(big.messageIds[SPLIT_MIN_MESSAGES - 1])?.height, 1)
 })
 
+test.serial('full blocks (1,000 messages of 256 bytes, far over lmdb-js 32 KiB copy limit) import one after another through the split path', async t => {
+  const peer = await startPeer(t)
+  // Shared memory must never reach LMDB: large values are written from their address.
+  const chain = makeChain(3, { messagesPerBlock: 1000, contentBytes: 256 })
+  for (const block of chain) {
+    const result = await peer.importer.importBlocks([encoded(block)])
+    t.like(result, { imported: 1, known: 0 })
+  }
+  t.is(peer.store.tip().height, 3)
+  t.deepEqual(peer.store.blocks.getEncoded(3), encoded(chain[2]))
+  const stored = peer.store.messages.get(chain[2].messageIds[999])
+  t.is(stored?.height, 3)
+  t.is(peer.tasks.filter(task => task === 'verifyMessages').length, 3 * peer.pool.threads)
+})
+
 test.serial('a block below SPLIT_MIN_MESSAGES is verified by the import task alone', async t => {
   const peer = await startPeer(t)
   const result = await peer.importer.importBlocks([encoded(block1With(makeMessages(SPLIT_MIN_MESSAGES - 1, { contentBytes: 8 })))])

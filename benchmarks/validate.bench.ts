@@ -1,0 +1,79 @@
+// Full SPEC 3 validation of 1,000-message blocks: inline on the main thread (decodeBlock then
+// validateBlock), and through the pool (BlockImporter.validateBlock, which splits a block's
+// signatures across the workers) with 2 threads and with 1, so the default pool size rests on a
+// figure. The store's tip is genesis and every block extends it, so a block validates again and
+// again; the pool path also reads the tip and looks every message id up in LMDB, as in a node.
+import { join } from 'node:path'
+import { decodeBlock } from '../src/shared/codec.js'
+import { DEFAULT_PARAMS } from '../src/shared/params.js'
+import { validateBlock } from '../src/shared/validation.js'
+import type { BlockImporter } from '../src/main/chain/block-importer.js'
+import { BLOCK_MESSAGES, blocksOnGenesis, cycle, leaderKey, withNode } from './fixtures.js'
+import { HEAVY, measure, threads, withTempDir, type BenchContext, type Figures, type TaskSpec } from './util.js'
+
+/** Distinct blocks validated in turn. */
+const BLOCK_VARIANTS = 4
+/**
+ * Validations kept in flight on the 2-thread pool: each is 2 verify slices then 1 import task,
+ * so with 3 in flight a worker always has the next slice queued while the main thread waits.
+ */
+export const POOL_IN_FLIGHT = 3
+/** On 1 thread (no split), 2 in flight are enough to keep the worker busy. */
+const POOL_1THREAD_IN_FLIGHT = 2
+
+const LABEL = `${BLOCK_MESSAGES} signed msgs`
+
+export async function validateBenchmarks (ctx: BenchContext): Promise<Figures> {
+  const blocks = blocksOnGenesis(BLOCK_VARIANTS).map(b => b.encoded)
+  return await withTempDir('validate', async dir => {
+    const figures: Figures = {}
+
+    await withNode(join(dir, 'pool2'), 2, async ({ store, importer }) => {
+      const next = cycle(blocks)
+      const inline = await measure(ctx, {
+        name: `validate / ${LABEL} / inline`,
+        async: false,
+        units: { perCall: BLOCK_MESSAGES, name: 'msgs' },
+        fn: () => {
+          const bytes = next()
+          const decoded = decodeBlock(bytes)
+          if (!decoded.ok) throw new Error(`fixture block does not decode: ${decoded.reason}`)
+          const rules = { params: DEFAULT_PARAMS, leaderKey: leaderKey.publicKey, now: Date.now() }
+          const verdict = validateBlock(decoded.value, bytes.byteLength, store.tip(), rules, id => store.messages.has(id))
+          if (!verdict.ok) throw new Error(`fixture block is invalid: ${verdict.code} ${verdict.reason}`)
+        }
+      }, { ...HEAVY, time: 3000 })
+      figures.validate_inline_msgs_per_s = inline.unitsPerSecond
+
+      const single = await measure(ctx, poolTask(importer, blocks, 2, 1), { ...HEAVY, time: 1500 })
+      figures.validate_pool_1inflight_latency_ms = single.latencyMeanMs
+      const pool = await measure(ctx, poolTask(importer, blocks, 2, POOL_IN_FLIGHT), { ...HEAVY, time: 3000, iterations: 10_000 })
+      figures.validate_pool_msgs_per_s = pool.unitsPerSecond
+    })
+
+    await withNode(join(dir, 'pool1'), 1, async ({ importer }) => {
+      const pool1 = await measure(ctx, poolTask(importer, blocks, 1, POOL_1THREAD_IN_FLIGHT), { ...HEAVY, iterations: 10_000 })
+      figures.validate_pool_1thread_msgs_per_s = pool1.unitsPerSecond
+    })
+    return figures
+  })
+}
+
+function poolTask (importer: BlockImporter, blocks: Uint8Array[], threadCount: number, inFlight: number): TaskSpec {
+  const next = cycle(blocks)
+  return {
+    name: `validate / ${LABEL} / pool ${threads(threadCount)} / ${inFlight} in flight`,
+    async: true,
+    inFlight,
+    units: { perCall: BLOCK_MESSAGES, name: 'msgs' },
+    fn: async () => { await validateOnPool(importer, next()) }
+  }
+}
+
+/** One block through BlockImporter.validateBlock; throws unless it validates. */
+export async function validateOnPool (importer: BlockImporter, block: Uint8Array): Promise<void> {
+  const out = await importer.validateBlock(block)
+  if (out.error !== undefined || out.imported.length !== 1) {
+    throw new Error(`fixture block did not validate on the pool: ${out.error?.code ?? 'nothing imported'} ${out.error?.reason ?? ''}`)
+  }
+}
