@@ -110,14 +110,14 @@ export interface Node {
  * `fn`, then drains the pool and closes the store, in that order, whatever happens.
  */
 export async function withNode<T> (dataDir: string, threads: number, fn: (node: Node) => Promise<T>): Promise<T> {
-  const store = new ChainStore({ dataDir, initialize: true })
+  const store = ChainStore.open({ dataDir, initialize: true })
   const pool = new WorkerPool({ threads, maxAdmitQueue: 64 }, workerConfig(dataDir))
   try {
     await pool.start()
     return await fn({ store, pool, importer: new BlockImporter(pool, store) })
   } finally {
     await pool.stop()
-    await store.close()
+    await store.stop()
   }
 }
 

@@ -163,8 +163,8 @@ async function syncBenchmark (dir: string, chain: ChainBlock[], warmUp: ChainBlo
   const cleanup = new Cleanup()
   try {
     const serverDir = join(dir, 'server')
-    const serverStore = new ChainStore({ dataDir: serverDir, initialize: true })
-    cleanup.defer(async () => { await serverStore.close() })
+    const serverStore = ChainStore.open({ dataDir: serverDir, initialize: true })
+    cleanup.defer(async () => { await serverStore.stop() })
     for (let i = 0; i < chain.length; i += PREFILL_CHUNK) serverStore.commitBlocks(chain.slice(i, i + PREFILL_CHUNK).map(b => b.commit))
     const server = new Network(
       { dataDir: serverDir, listen: LISTEN, maxBlockBytes: MAX_BLOCK_BYTES },
@@ -233,8 +233,8 @@ interface ChainNode {
 
 /** A node's store (genesis written), pool and importer on `dataDir`, closed by `cleanup`. */
 async function openChainNode (dataDir: string, cleanup: Cleanup): Promise<ChainNode> {
-  const store = new ChainStore({ dataDir, initialize: true })
-  cleanup.defer(async () => { await store.close() })
+  const store = ChainStore.open({ dataDir, initialize: true })
+  cleanup.defer(async () => { await store.stop() })
   const pool = new WorkerPool({ threads: POOL_THREADS, maxAdmitQueue: 64 }, workerConfig(dataDir))
   cleanup.defer(async () => { await pool.stop() })
   await pool.start()

@@ -56,7 +56,7 @@ export async function storeBenchmarks (ctx: BenchContext): Promise<Figures> {
 }
 
 async function commitDirect (ctx: BenchContext, dataDir: string, chain: ChainBlock[]): Promise<Measured> {
-  const store = new ChainStore({ dataDir, initialize: true })
+  const store = ChainStore.open({ dataDir, initialize: true })
   try {
     let i = 0
     const direct = await measure(ctx, {
@@ -68,7 +68,7 @@ async function commitDirect (ctx: BenchContext, dataDir: string, chain: ChainBlo
     if (store.tip().height !== chain.length) throw new Error(`direct commits reached height ${store.tip().height}`)
     return direct
   } finally {
-    await store.close()
+    await store.stop()
   }
 }
 

@@ -88,6 +88,7 @@ export class KimuraNode {
     }
 
     p.store = new ChainStore({ dataDir: config.dataDir, initialize: true })
+    p.store.start()
     const store = p.store
     logger.info({ dataDir: config.dataDir, height: store.tip().height, hash: toHex(store.tip().hash) }, 'store opened')
 
@@ -198,7 +199,7 @@ export class KimuraNode {
       ['network', p.network === undefined ? undefined : async () => await p.network?.stop()],
       ['producer worker', p.producerClient === undefined ? undefined : async () => await p.producerClient?.stop()],
       ['worker pool', p.pool === undefined ? undefined : async () => await p.pool?.stop()],
-      ['store', p.store === undefined ? undefined : async () => await p.store?.close()]
+      ['store', p.store === undefined ? undefined : async () => await p.store?.stop()]
     ]
     for (const [name, stop] of steps) {
       if (stop === undefined) continue

@@ -15,7 +15,7 @@ import { buildBlock } from './build-block.js'
 const config = workerData as ProducerConfig
 const key = loadSigningKey(config.keyFile)
 const leaderKey = fromHex(config.leaderKey, 32) ?? new Uint8Array(32)
-const store = new ChainStore({ dataDir: config.dataDir, initialize: false })
+const store = ChainStore.open({ dataDir: config.dataDir, initialize: false })
 
 const api: ProducerApi = {
   publicKey: () => toHex(key.publicKey),

@@ -25,7 +25,7 @@ export function workerContext (): WorkerContext {
   const leaderKey = fromHex(config.leaderKey, 32)
   if (leaderKey === undefined) throw new KimuraError('ERR_INVALID_CONFIG', 'workerData.leaderKey is not a 32-byte hex key')
   // The main thread created and checked the store before starting workers.
-  const store = new ChainStore({ dataDir: config.dataDir, initialize: false })
+  const store = ChainStore.open({ dataDir: config.dataDir, initialize: false })
   context = { config, store, leaderKey, rules: now => ({ params: config.params, leaderKey, now }) }
   return context
 }

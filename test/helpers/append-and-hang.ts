@@ -10,7 +10,7 @@ import { pendingOf } from './store-fixtures.js'
 const [dataDir, countText, nonceText] = process.argv.slice(2)
 const count = Number(countText)
 const nonceStart = Number(nonceText)
-const store = new ChainStore({ dataDir, initialize: true })
+const store = ChainStore.open({ dataDir, initialize: true })
 const entries = pendingOf(makeMessages(count, { nonceStart }))
 for (let i = 0; i < entries.length; i += 10) store.appendPending(entries.slice(i, i + 10))
 process.stdout.write('ok\n')

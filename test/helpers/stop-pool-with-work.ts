@@ -14,7 +14,7 @@ export interface StopReport {
 }
 
 const [dataDir, countText] = process.argv.slice(2)
-const store = new ChainStore({ dataDir, initialize: true })
+const store = ChainStore.open({ dataDir, initialize: true })
 const pool = await createPool(dataDir)
 const runs = Array.from({ length: Number(countText) }, async (_, i) =>
   await pool.admitMessages(encodeMessageBatch(makeMessages(30, { nonceStart: i * 30 }))))
@@ -25,5 +25,5 @@ const report: StopReport = {
     ? { status: s.status, ok: s.value.ok, added: s.value.ok ? s.value.added : 0 }
     : { status: s.status, code: errorCode(s.reason), reason: errorMessage(s.reason) })
 }
-await store.close()
+await store.stop()
 process.stdout.write(JSON.stringify(report) + '\n')

@@ -17,8 +17,8 @@ import { tempDir } from './temp-dir.js'
 
 /** Opens a store (a fresh temp dir unless given) and closes it when the test ends. */
 export function openStore (t: ExecutionContext, dataDir: string = tempDir(t), initialize = true): ChainStore {
-  const store = new ChainStore({ dataDir, initialize })
-  t.teardown(async () => { await store.close() })
+  const store = ChainStore.open({ dataDir, initialize })
+  t.teardown(async () => { await store.stop() })
   return store
 }
 

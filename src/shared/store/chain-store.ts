@@ -3,7 +3,7 @@
 // worker (writes); lmdb-js shares one environment per process for the same path.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { open, type RootDatabase } from 'lmdb'
+import { open as openLmdb, type RootDatabase } from 'lmdb'
 import { GENESIS_BLOCK, GENESIS_HASH } from '../block.js'
 import { bytesEqual, toHex } from '../bytes.js'
 import { decodeBlock, encodeBlock } from '../codec.js'
@@ -40,30 +40,84 @@ export interface PendingAppend {
   encoded: Uint8Array
 }
 
-export class ChainStore {
-  readonly blocks: BlockStore
-  readonly messages: MessageStore
-  readonly metadata: MetadataStore
-  readonly pending: PendingPool
-  private readonly env: RootDatabase
-  private closed = false
+/** The live resources of a started store; none exist while it is stopped. */
+interface OpenStore {
+  env: RootDatabase
+  blocks: BlockStore
+  messages: MessageStore
+  metadata: MetadataStore
+  pending: PendingPool
+}
 
-  constructor (options: ChainStoreOptions) {
-    mkdirSync(options.dataDir, { recursive: true })
+export class ChainStore {
+  private opened: OpenStore | undefined
+
+  constructor (private readonly options: ChainStoreOptions) {}
+
+  /** A started store: what workers, tests and tools use. */
+  static open (options: ChainStoreOptions): ChainStore {
+    const store = new ChainStore(options)
+    store.start()
+    return store
+  }
+
+  /**
+   * Opens the environment and its four databases, writes genesis into an empty store (when
+   * `initialize`), and checks the store; throws ERR_STORE_CORRUPT, leaving nothing open, when
+   * it is inconsistent.
+   */
+  start (): void {
+    if (this.opened !== undefined) return
+    mkdirSync(this.options.dataDir, { recursive: true })
     // Durable commits (no noSync): a block or an acknowledged message survives kill -9.
-    this.env = open({ path: join(options.dataDir, STORE_FILE), maxDbs: 4, compression: false })
+    const env = openLmdb({ path: join(this.options.dataDir, STORE_FILE), maxDbs: 4, compression: false })
     const binary = { encoding: 'binary', keyEncoding: 'binary', cache: false } as const
-    this.blocks = new BlockStore(this.env.openDB<Buffer, Buffer>({ name: 'blocks', ...binary }))
-    this.messages = new MessageStore(this.env.openDB<Buffer, Buffer>({ name: 'messages', ...binary }))
-    this.metadata = new MetadataStore(this.env.openDB<number | Uint8Array, string>({ name: 'metadata', encoding: 'msgpack', cache: false }))
-    this.pending = new PendingPool(this.env.openDB<Buffer, Buffer>({ name: 'pending', ...binary }), this.metadata)
+    const metadata = new MetadataStore(env.openDB<number | Uint8Array, string>({ name: 'metadata', encoding: 'msgpack', cache: false }))
+    const opened: OpenStore = {
+      env,
+      blocks: new BlockStore(env.openDB<Buffer, Buffer>({ name: 'blocks', ...binary })),
+      messages: new MessageStore(env.openDB<Buffer, Buffer>({ name: 'messages', ...binary })),
+      metadata,
+      pending: new PendingPool(env.openDB<Buffer, Buffer>({ name: 'pending', ...binary }), metadata)
+    }
+    this.opened = opened
     try {
-      if (options.initialize && this.blocks.lastHeight() === undefined && this.metadata.getTip() === undefined) this.writeGenesis()
+      if (this.options.initialize && opened.blocks.lastHeight() === undefined && metadata.getTip() === undefined) this.writeGenesis()
       this.checkIntegrity()
     } catch (err) {
-      void this.env.close()
+      this.opened = undefined
+      void env.close()
       throw err
     }
+  }
+
+  /** Closes the environment; safe to call twice. */
+  async stop (): Promise<void> {
+    const opened = this.opened
+    if (opened === undefined) return
+    this.opened = undefined
+    await opened.env.close()
+  }
+
+  get blocks (): BlockStore {
+    return this.live.blocks
+  }
+
+  get messages (): MessageStore {
+    return this.live.messages
+  }
+
+  get metadata (): MetadataStore {
+    return this.live.metadata
+  }
+
+  get pending (): PendingPool {
+    return this.live.pending
+  }
+
+  private get live (): OpenStore {
+    if (this.opened === undefined) throw new KimuraError('ERR_STORE_CLOSED', 'the store is not open')
+    return this.opened
   }
 
   /**
@@ -72,7 +126,7 @@ export class ChainStore {
    * task) calls this first.
    */
   refresh (): void {
-    this.env.resetReadTxn()
+    this.live.env.resetReadTxn()
   }
 
   tip (): ChainTip {
@@ -92,8 +146,7 @@ export class ChainStore {
 
   /** Commits consecutive blocks in one transaction: all of them or, on any error, none. */
   commitBlocks (commits: readonly BlockCommit[]): void {
-    this.assertOpen()
-    this.env.transactionSync(() => {
+    this.live.env.transactionSync(() => {
       for (const commit of commits) {
         const tip = this.tip()
         if (commit.height !== tip.height + 1 || !bytesEqual(commit.prevHash, tip.hash)) {
@@ -115,8 +168,7 @@ export class ChainStore {
    * commit); returns, per message, whether it was added or already pending or included.
    */
   appendPending (batch: readonly PendingAppend[]): AdmitOutcome[] {
-    this.assertOpen()
-    return this.env.transactionSync(() => batch.map(({ id, encoded }) => {
+    return this.live.env.transactionSync(() => batch.map(({ id, encoded }) => {
       if (this.messages.has(id)) return 'included'
       if (this.pending.contains(id)) return 'pending'
       this.pending.appendUnchecked(id, encoded)
@@ -129,18 +181,8 @@ export class ChainStore {
     return this.messages.has(id) || this.pending.contains(id)
   }
 
-  async close (): Promise<void> {
-    if (this.closed) return
-    this.closed = true
-    await this.env.close()
-  }
-
-  private assertOpen (): void {
-    if (this.closed) throw new KimuraError('ERR_STORE_CLOSED', 'the store is closed')
-  }
-
   private writeGenesis (): void {
-    this.env.transactionSync(() => {
+    this.live.env.transactionSync(() => {
       this.blocks.put(0, encodeBlock(GENESIS_BLOCK))
       this.metadata.setTip({ height: 0, hash: GENESIS_HASH, timestamp: 0 })
     })

@@ -169,11 +169,11 @@ test('a store closed and reopened holds the same chain, messages and pending poo
   const extra = makeMessages(3, { nonceStart: 500 })
   const probe = [...chain.flatMap(b => b.block.messages), ...extra]
 
-  const first = new ChainStore({ dataDir, initialize: true })
+  const first = ChainStore.open({ dataDir, initialize: true })
   first.commitBlocks(chain.map(commitOf))
   first.appendPending(pendingOf(extra))
   const before = snapshot(first, probe)
-  await first.close()
+  await first.stop()
 
   const reopened = openStore(t, dataDir, true)
   const after = snapshot(reopened, probe)
@@ -193,9 +193,9 @@ test('a store closed and reopened holds the same chain, messages and pending poo
 
 test('a closed store refuses writes with ERR_STORE_CLOSED', async t => {
   const store = openStore(t)
-  await store.close()
+  await store.stop()
   const [block1] = makeChain(1)
   t.throws(() => { store.commitBlock(commitOf(block1)) }, expectCode('ERR_STORE_CLOSED'))
   t.throws(() => store.appendPending(pendingOf(makeMessages(1))), expectCode('ERR_STORE_CLOSED'))
-  await t.notThrowsAsync(store.close(), 'closing twice is safe')
+  await t.notThrowsAsync(store.stop(), 'stopping twice is safe')
 })

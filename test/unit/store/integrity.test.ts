@@ -23,9 +23,9 @@ const chain = makeChain(3)
 /** A data dir holding genesis and blocks 1 and 2, closed. */
 async function storeWithTwoBlocks (t: Parameters<typeof tempDir>[0]): Promise<string> {
   const dataDir = tempDir(t)
-  const store = new ChainStore({ dataDir, initialize: true })
+  const store = ChainStore.open({ dataDir, initialize: true })
   store.commitBlocks(chain.slice(0, 2).map(commitOf))
-  await store.close()
+  await store.stop()
   return dataDir
 }
 
@@ -48,7 +48,7 @@ const corrupt = { instanceOf: KimuraError, code: 'ERR_STORE_CORRUPT' }
 
 function refusesToOpen (t: Parameters<typeof tempDir>[0], dataDir: string): void {
   for (const initialize of [true, false]) {
-    t.throws(() => new ChainStore({ dataDir, initialize }), corrupt, `initialize: ${String(initialize)}`)
+    t.throws(() => ChainStore.open({ dataDir, initialize }), corrupt, `initialize: ${String(initialize)}`)
   }
 }
 
@@ -113,7 +113,7 @@ test('genesis deleted: refuses to open', async t => {
 
 test('genesis deleted from a store holding only genesis: refuses to open instead of starting over', async t => {
   const dataDir = tempDir(t)
-  await new ChainStore({ dataDir, initialize: true }).close()
+  await ChainStore.open({ dataDir, initialize: true }).stop()
   await tamper(dataDir, ({ blocks }) => { blocks.removeSync(u64be(0)) })
   refusesToOpen(t, dataDir)
 })
