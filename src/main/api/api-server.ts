@@ -74,6 +74,7 @@ export class ApiServer {
       if (!(err instanceof HttpError)) this.modules.logger.error({ err: errorMessage(err), code: errorCode(err), path: url.pathname }, 'API request failed')
       if (!res.headersSent) this.send(res, status, JSON.stringify({ error: { code, message } }), 'application/json', status === 413)
       else res.destroy()
+      if (status === 413) discardBody(req)
       this.modules.onRequest?.(route, status)
     }
   }
@@ -166,6 +167,26 @@ function parseHeight (text: string): number {
   const height = Number(text)
   if (!/^\d{1,16}$/.test(text) || !Number.isSafeInteger(height)) throw new HttpError(400, 'INVALID_HEIGHT', 'a height is a non-negative safe integer')
   return height
+}
+
+/**
+ * Reads and drops the rest of a refused body, so that a client still sending it gets to read
+ * the 413 instead of a reset (EPIPE); bounded in bytes and time, then the socket is closed.
+ */
+const DISCARD_MAX_BYTES = 2 * MAX_BODY_BYTES
+const DISCARD_MAX_MS = 5_000
+
+function discardBody (req: IncomingMessage): void {
+  let discarded = 0
+  const close = (): void => { req.socket.destroy() }
+  const timer = setTimeout(close, DISCARD_MAX_MS)
+  req.on('data', (chunk: Buffer) => {
+    discarded += chunk.byteLength
+    if (discarded > DISCARD_MAX_BYTES) close()
+  })
+  req.once('end', () => { clearTimeout(timer) })
+  req.once('close', () => { clearTimeout(timer) })
+  req.resume()
 }
 
 async function readBody (req: IncomingMessage): Promise<string> {
