@@ -53,12 +53,12 @@ export interface ChainBlock {
   commit: BlockCommit
 }
 
-/** Blocks 1..`length` on top of genesis, each of `BLOCK_MESSAGES` fresh messages. */
-export function signedChain (length: number): ChainBlock[] {
+/** Blocks 1..`length` on top of genesis, each of `messagesPerBlock` fresh messages. */
+export function signedChain (length: number, messagesPerBlock = BLOCK_MESSAGES): ChainBlock[] {
   const chain: ChainBlock[] = []
   let prevHash = GENESIS_HASH
   for (let height = 1; height <= length; height++) {
-    const block = chainBlock(height, prevHash)
+    const block = chainBlock(height, prevHash, messagesPerBlock)
     chain.push(block)
     prevHash = block.hashed.hash
   }
@@ -73,8 +73,8 @@ export function blocksOnGenesis (count: number): ChainBlock[] {
   return Array.from({ length: count }, () => chainBlock(1, GENESIS_HASH))
 }
 
-function chainBlock (height: number, prevHash: Uint8Array): ChainBlock {
-  const messages = signedMessages(BLOCK_MESSAGES)
+function chainBlock (height: number, prevHash: Uint8Array, messagesPerBlock = BLOCK_MESSAGES): ChainBlock {
+  const messages = signedMessages(messagesPerBlock)
   const timestamp = BASE_TIMESTAMP + height * BLOCK_INTERVAL_MS
   const hashed = buildSignedBlock(leaderKey, { height, timestamp, prevHash, messages })
   const encoded = encodeBlock(hashed.block)

@@ -17,11 +17,9 @@ import { BlockImporter } from '../src/main/chain/block-importer.js'
 import { NodeMetrics } from '../src/main/metrics.js'
 import { BLOCKS_TOPIC, Network, SyncClient, type BlockSource, type GossipHandler, type GossipVerdict, type SyncResult } from '../src/main/network/index.js'
 import { WorkerPool } from '../src/main/pool/worker-pool.js'
-import { buildSignedBlock, GENESIS_HASH } from '../src/shared/block.js'
-import { encodeBlock, encodeMessage } from '../src/shared/codec.js'
 import { DEFAULT_PARAMS } from '../src/shared/params.js'
-import { ChainStore, type BlockCommit } from '../src/shared/store/index.js'
-import { BASE_TIMESTAMP, leaderKey, signedChain, signedMessages, workerConfig, type ChainBlock } from './fixtures.js'
+import { ChainStore } from '../src/shared/store/index.js'
+import { signedChain, workerConfig, type ChainBlock } from './fixtures.js'
 import { cpuSample, foreignCpuPercent, round, withTempDir } from './util.js'
 
 /** Full blocks, built once: every propagation round gossips all of them, every sync run syncs them. */
@@ -56,7 +54,7 @@ const logger = pino({ level: 'silent' })
 
 export async function networkBenchmarks (): Promise<Record<string, number>> {
   const full = signedChain(FULL_BLOCKS)
-  const small = smallChain(SMALL_BLOCKS)
+  const small = signedChain(SMALL_BLOCKS, 1)
   return await withTempDir('network', async dir => {
     const propagation: Propagation = { received: [], stored: [] }
     for (let round = 0; round < PROPAGATION_ROUNDS; round++) {
@@ -253,30 +251,6 @@ const emptySource: BlockSource = { getEncodedBlocks: () => [], tipHeight: () => 
 const ignoreGossip: GossipHandler = {
   onBlock: async () => await Promise.resolve('ignore' as const),
   onMessage: async () => await Promise.resolve('ignore' as const)
-}
-
-/** Blocks 1..`length` on genesis, one fresh message each, 1 ms apart (all in the past). */
-function smallChain (length: number): ChainBlock[] {
-  const chain: ChainBlock[] = []
-  let prevHash = GENESIS_HASH
-  for (let height = 1; height <= length; height++) {
-    const messages = signedMessages(1)
-    const timestamp = BASE_TIMESTAMP + height
-    const hashed = buildSignedBlock(leaderKey, { height, timestamp, prevHash, messages })
-    const encoded = encodeBlock(hashed.block)
-    const commit: BlockCommit = {
-      height,
-      timestamp,
-      prevHash,
-      hash: hashed.hash,
-      encodedBlock: encoded,
-      messageIds: hashed.messageIds,
-      encodedMessages: messages.map(encodeMessage)
-    }
-    chain.push({ hashed, encoded, commit })
-    prevHash = hashed.hash
-  }
-  return chain
 }
 
 // Helpers ----------------------------------------------------------------------------------

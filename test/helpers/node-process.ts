@@ -6,6 +6,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { ExecutionContext } from 'ava'
+import type { StatusJson } from '../../src/main/api/backend.js'
 import { waitFor } from './wait.js'
 
 /** The built entry point, as users run it. */
@@ -29,16 +30,7 @@ export async function freePort (): Promise<number> {
   })
 }
 
-export interface StatusJson {
-  role: string
-  peerId: string
-  listen: string[]
-  leaderKey: string
-  height: number
-  hash: string
-  peers: number
-  pending: number
-}
+export type { StatusJson }
 
 export interface NodeSpec {
   leader: boolean
