@@ -19,7 +19,7 @@ import { BLOCKS_TOPIC, Network, SyncClient, type BlockSource, type GossipHandler
 import { WorkerPool } from '../src/main/pool/worker-pool.js'
 import { DEFAULT_PARAMS } from '../src/shared/params.js'
 import { ChainStore } from '../src/shared/store/index.js'
-import { signedChain, workerConfig, type ChainBlock } from './fixtures.js'
+import { leaderKey, signedChain, workerConfig, type ChainBlock } from './fixtures.js'
 import { cpuSample, foreignCpuPercent, round, withTempDir } from './util.js'
 
 /** Full blocks, built once: every propagation round gossips all of them, every sync run syncs them. */
@@ -111,7 +111,7 @@ async function propagationBenchmark (dir: string, chain: ChainBlock[]): Promise<
           // As node.ts wires it, timed at entry and at the verdict.
           onBlock: async (data, from) => {
             const enteredAt = performance.now()
-            const verdict = await blockGossipVerdict(data, from, { importer: peer.importer, params: DEFAULT_PARAMS, logger, metrics })
+            const verdict = await blockGossipVerdict(data, from, { importer: peer.importer, params: DEFAULT_PARAMS, leaderKey: leaderKey.publicKey, logger, metrics })
             onArrival?.({ enteredAt, settledAt: performance.now(), verdict })
             return verdict
           },

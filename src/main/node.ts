@@ -1,7 +1,7 @@
 // The composition root: builds every part of a node in dependency order and stops them in
 // reverse (stop taking traffic, stop producing, leave the network, drain the pool, close the
 // store last). This is the one place that shows how a Kimura node fits together.
-import { toHex } from '../shared/bytes.js'
+import { fromHex, toHex } from '../shared/bytes.js'
 import { decodeMessage, encodeMessage, encodeMessageBatch } from '../shared/codec.js'
 import { errorCode, errorMessage, KimuraError } from '../shared/errors.js'
 import { loadOrCreateSigningKey } from '../shared/key-file.js'
@@ -101,6 +101,8 @@ export class KimuraNode {
     const metrics = p.metrics
 
     const workerConfig = { dataDir: config.dataDir, params: config.params, leaderKey: this.leaderKey }
+    const leaderKey = fromHex(this.leaderKey, 32)
+    if (leaderKey === undefined) throw new KimuraError('ERR_INVALID_CONFIG', 'the leader key is not 32 bytes of hex')
     const poolOptions = defaultWorkerPoolOptions()
     if (config.threads !== undefined) poolOptions.threads = config.threads
     p.pool = new WorkerPool(poolOptions, workerConfig, { onTaskDone: (task, seconds) => { metrics.workerTaskTime.observe({ task }, seconds) } })
@@ -142,6 +144,7 @@ export class KimuraNode {
         onBlock: async (data, from) => await blockGossipVerdict(data, from, {
           importer,
           params: config.params,
+          leaderKey,
           logger,
           metrics,
           requestSync: () => { void this.parts.sync?.requestSync() }

@@ -1,5 +1,6 @@
 // Verdicts for gossiped blocks: cheap checks on the main thread first (decodable header, height
 // against the tip), then validation and commit in the pool. Never throws into gossipsub.
+import { bytesEqual } from '../../shared/bytes.js'
 import { decodeBlockHeader } from '../../shared/codec.js'
 import { errorMessage } from '../../shared/errors.js'
 import type { NetworkParams } from '../../shared/params.js'
@@ -18,6 +19,8 @@ export const MAX_QUEUED_GOSSIP_IMPORTS = 16
 export interface BlockGossipModules {
   importer: BlockImporter
   params: NetworkParams
+  /** The configured leader's public key. */
+  leaderKey: Uint8Array
   logger: Logger
   metrics: NodeMetrics
   /** Called when a block's parent is unknown: the node is behind. */
@@ -35,12 +38,21 @@ export async function blockGossipVerdict (data: Uint8Array, from: string, m: Blo
   const latency = Math.max(0, receivedAt - header.timestamp) / 1000
   m.metrics.gossipReceiveLatency.observe(latency)
   m.metrics.blockStageLatency.observe({ stage: 'received' }, latency)
-  const tip = m.importer.tipHeight()
-  if (header.height <= tip) return 'ignore'
-  if (header.height > tip + 1) {
-    m.logger.debug({ height: header.height, tip }, 'gossiped block is ahead of the tip: syncing')
+  const tip = m.importer.tip()
+  if (header.height <= tip.height) return 'ignore'
+  if (header.height > tip.height + 1) {
+    m.logger.debug({ height: header.height, tip: tip.height }, 'gossiped block is ahead of the tip: syncing')
     m.requestSync?.()
     return 'ignore'
+  }
+  // Rules that need no crypto, checked before a large block's signatures cost the pool anything.
+  if (!bytesEqual(header.proposer, m.leaderKey)) {
+    reject(m, 'BLOCK_WRONG_PROPOSER', 'proposer is not the configured leader key', from)
+    return 'reject'
+  }
+  if (!bytesEqual(header.prevHash, tip.hash)) {
+    reject(m, 'BLOCK_WRONG_PREV_HASH', `prevHash does not match the block at height ${tip.height}`, from)
+    return 'reject'
   }
   if (m.importer.queued >= MAX_QUEUED_GOSSIP_IMPORTS) {
     m.logger.debug({ height: header.height, from }, 'import queue full: gossiped block ignored')

@@ -4,7 +4,7 @@
 // commits.
 import { copyBytes } from '../../shared/bytes.js'
 import { decodeBlockHeader } from '../../shared/codec.js'
-import type { ChainStore } from '../../shared/store/index.js'
+import type { ChainStore, ChainTip } from '../../shared/store/index.js'
 import type { ImportBlocksInput, ImportBlocksOutput, ImportedBlock, WireBuffer } from '../../shared/thread-contract.js'
 import type { WorkerPool } from '../pool/worker-pool.js'
 
@@ -44,6 +44,10 @@ export class BlockImporter {
 
   tipHeight (): number {
     return this.store.tip().height
+  }
+
+  tip (): ChainTip {
+    return this.store.tip()
   }
 
   /** Validates and commits consecutive blocks, after any import already running. */
