@@ -38,10 +38,6 @@ export class WorkerPool {
     return this.pool?.queueSize ?? 0
   }
 
-  get utilization (): number {
-    return this.pool?.utilization ?? 0
-  }
-
   /** Starts the workers and waits until each has loaded its modules and opened the store. */
   async start (): Promise<void> {
     if (this.pool !== undefined) return
