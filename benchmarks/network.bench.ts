@@ -20,6 +20,7 @@ import { WorkerPool } from '../src/main/pool/worker-pool.js'
 import { DEFAULT_PARAMS } from '../src/shared/params.js'
 import { ChainStore } from '../src/shared/store/index.js'
 import { leaderKey, signedChain, workerConfig, type ChainBlock } from './fixtures.js'
+import { waitFor } from '../test/helpers/wait.js'
 import { cpuSample, foreignCpuPercent, round, withTempDir } from './util.js'
 
 /** Full blocks, built once: every propagation round gossips all of them, every sync run syncs them. */
@@ -111,7 +112,7 @@ async function propagationBenchmark (dir: string, chain: ChainBlock[]): Promise<
           // As node.ts wires it, timed at entry and at the verdict.
           onBlock: async (data, from) => {
             const enteredAt = performance.now()
-            const verdict = await blockGossipVerdict(data, from, { importer: peer.importer, params: DEFAULT_PARAMS, leaderKey: leaderKey.publicKey, logger, metrics })
+            const verdict = await blockGossipVerdict(data, from, { importer: peer.importer, leaderKey: leaderKey.publicKey, logger, metrics })
             onArrival?.({ enteredAt, settledAt: performance.now(), verdict })
             return verdict
           },
@@ -137,7 +138,7 @@ async function propagationBenchmark (dir: string, chain: ChainBlock[]): Promise<
       result.received.push(arrival.enteredAt - publishedAt)
       result.stored.push(arrival.settledAt - publishedAt)
     }
-    const tip = await settledTip(peer.store)
+    const tip = peer.store.tip().height
     if (tip !== chain.length) throw new Error(`the peer stored ${tip} of ${chain.length} blocks`)
     return result
   } finally {
@@ -204,7 +205,7 @@ async function syncOnce (dataDir: string, serverAddr: string, height: number, wa
     sync.start()
     const result = await withTimeout(done, SYNC_TIMEOUT_MS, `the sync of ${height} blocks`)
     const seconds = (performance.now() - started) / 1000
-    const tip = await settledTip(client.store)
+    const tip = client.store.tip().height
     if (result.status !== 'synced' || tip !== height) {
       throw new Error(`sync of ${height} blocks ended ${result.status} at height ${tip}: ${result.error?.code ?? ''} ${result.error?.reason ?? ''}`)
     }
@@ -302,24 +303,6 @@ async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): P
     return await Promise.race([promise, timeout])
   } finally {
     clearTimeout(timer)
-  }
-}
-
-/**
- * The store's tip height as committed. lmdb-js renews the main thread's read snapshot on a
- * setTimeout(0), so a read right after a worker's commit resolves can still see the old tip:
- * let a timer turn pass first.
- */
-async function settledTip (store: ChainStore): Promise<number> {
-  await sleep(2)
-  return store.tip().height
-}
-
-async function waitFor (condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await sleep(10)
   }
 }
 

@@ -24,8 +24,8 @@ export interface NodeConfig {
   keyFile: string
   /** Peer: the leader's multiaddr, ending in /p2p/<peer id>. */
   leaderAddr?: string
-  /** Peer: the leader's public key (hex); a leader fills in its own. */
-  leaderKey?: string
+  /** Peer: the leader's public key. (A leader's is its own signing key's.) */
+  leaderKey?: Uint8Array
   params: NetworkParams
   logLevel: LogLevel
   /** Worker threads in the pool. */
@@ -92,8 +92,7 @@ export function resolveConfig (raw: RawOptions): NodeConfig {
     if (raw.leaderKey === undefined) invalid('a peer needs --leader-key (the leader prints it on start)')
     config.leaderAddr = parseMultiaddr(raw.leaderAddr, '--leader-addr')
     if (!config.leaderAddr.includes('/p2p/')) invalid('--leader-addr must end in /p2p/<peer id> (copy it from the leader\'s start-up output)')
-    if (fromHex(raw.leaderKey, 32) === undefined) invalid('--leader-key must be 64 hex characters (a 32-byte public key)')
-    config.leaderKey = raw.leaderKey.toLowerCase()
+    config.leaderKey = fromHex(raw.leaderKey, 32) ?? invalid('--leader-key must be 64 hex characters (a 32-byte public key)')
   }
   return config
 }

@@ -1,8 +1,8 @@
 // The composition root: builds every part of a node in dependency order and stops them in
 // reverse (stop taking traffic, stop producing, leave the network, drain the pool, close the
 // store last). This is the one place that shows how a Kimura node fits together.
-import { fromHex, toHex } from '../shared/bytes.js'
-import { decodeMessage, encodeMessage, encodeMessageBatch } from '../shared/codec.js'
+import { toHex } from '../shared/bytes.js'
+import { decodeMessage, encodeMessage, joinEncodedMessages } from '../shared/codec.js'
 import { errorCode, errorMessage, KimuraError } from '../shared/errors.js'
 import { loadOrCreateSigningKey } from '../shared/key-file.js'
 import { ChainStore } from '../shared/store/index.js'
@@ -37,14 +37,14 @@ interface Parts {
 
 export class KimuraNode {
   private parts: Partial<Parts> = {}
-  private leaderKey = ''
+  private leaderKey: Uint8Array = new Uint8Array(0)
   private state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped'
 
   constructor (readonly config: NodeConfig, private readonly logger: Logger) {}
 
   /** The leader's public key, hex (on a leader, its own). */
   get leaderPublicKey (): string {
-    return this.leaderKey
+    return toHex(this.leaderKey)
   }
 
   get network (): Network | undefined {
@@ -81,10 +81,10 @@ export class KimuraNode {
     const p = this.parts
     if (config.role === 'leader') {
       const { key, created } = loadOrCreateSigningKey(config.keyFile)
-      this.leaderKey = toHex(key.publicKey)
-      logger.info({ keyFile: config.keyFile, created, publicKey: this.leaderKey }, created ? 'created the leader signing key' : 'loaded the leader signing key')
+      this.leaderKey = key.publicKey
+      logger.info({ keyFile: config.keyFile, created, publicKey: this.leaderPublicKey }, created ? 'created the leader signing key' : 'loaded the leader signing key')
     } else {
-      this.leaderKey = config.leaderKey ?? ''
+      this.leaderKey = config.leaderKey ?? new Uint8Array(0)
     }
 
     p.store = new ChainStore({ dataDir: config.dataDir, initialize: true })
@@ -100,9 +100,7 @@ export class KimuraNode {
     })
     const metrics = p.metrics
 
-    const workerConfig = { dataDir: config.dataDir, params: config.params, leaderKey: this.leaderKey }
-    const leaderKey = fromHex(this.leaderKey, 32)
-    if (leaderKey === undefined) throw new KimuraError('ERR_INVALID_CONFIG', 'the leader key is not 32 bytes of hex')
+    const workerConfig = { dataDir: config.dataDir, params: config.params, leaderKey: this.leaderPublicKey }
     const poolOptions = defaultWorkerPoolOptions()
     if (config.threads !== undefined) poolOptions.threads = config.threads
     p.pool = new WorkerPool(poolOptions, workerConfig, { onTaskDone: (task, seconds) => { metrics.workerTaskTime.observe({ task }, seconds) } })
@@ -143,8 +141,7 @@ export class KimuraNode {
       gossipHandler: {
         onBlock: async (data, from) => await blockGossipVerdict(data, from, {
           importer,
-          params: config.params,
-          leaderKey,
+          leaderKey: this.leaderKey,
           logger,
           metrics,
           requestSync: () => { void this.parts.sync?.requestSync() }
@@ -235,7 +232,7 @@ export class KimuraNode {
           role: config.role,
           peerId: p.network.peerId,
           listen: p.network.getMultiaddrs(),
-          leaderKey: this.leaderKey,
+          leaderKey: this.leaderPublicKey,
           height: tip.height,
           hash: toHex(tip.hash),
           peers: p.network.connectedPeerCount(),
@@ -253,9 +250,11 @@ export class KimuraNode {
     if (!leader && !p.network.isLeaderConnected()) {
       return { ok: false, status: 503, code: 'NO_LEADER', message: 'this peer has no connection to the leader; retry, or submit to the leader' }
     }
+    // Each message is encoded once: the batch for the pool, and (peer) the gossip payloads.
+    const encoded = messages.map(encodeMessage)
     let output
     try {
-      output = await p.pool.admitMessages(encodeMessageBatch(messages), { mode: 'all', persist: leader })
+      output = await p.pool.admitMessages(joinEncodedMessages(encoded), { mode: 'all', persist: leader })
     } catch (err) {
       if (err instanceof KimuraError && err.code === 'ERR_POOL_OVERLOADED') return { ok: false, status: 503, code: 'OVERLOADED', message: 'the node is overloaded; retry later' }
       throw err
@@ -265,7 +264,7 @@ export class KimuraNode {
       return { ok: false, status: output.code === 'BATCH_TOO_LARGE' ? 413 : 400, code: output.code, message: output.reason }
     }
     if (!leader) {
-      for (const message of messages) await p.network.publishMessage(encodeMessage(message))
+      for (const payload of encoded) await p.network.publishMessage(payload)
     }
     p.metrics.messagesAdmitted.inc({ source: 'api' }, leader ? output.added : messages.length)
     return { ok: true, ids: output.ids as string[] }

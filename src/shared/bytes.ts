@@ -13,6 +13,11 @@ export function fromHex (text: string, length?: number): Uint8Array | undefined 
   return new Uint8Array(Buffer.from(text, 'hex'))
 }
 
+/** A string with the same identity as the bytes, for Set and Map keys (one char per byte). */
+export function bytesKey (bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
+}
+
 export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {
   return a.byteLength === b.byteLength &&
     Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))

@@ -40,6 +40,25 @@ export function encodeMessageBatch (messages: readonly Message[]): Uint8Array {
   return copyBytes(packr.pack(messages.map(messageToWire)))
 }
 
+/**
+ * A MessagePack array of already encoded Messages, each one complete value: the same bytes as
+ * encodeMessageBatch of the decoded messages, without decoding and encoding them again.
+ */
+export function joinEncodedMessages (parts: readonly Uint8Array[]): Uint8Array {
+  const n = parts.length
+  const headerBytes = n <= 15 ? 1 : n <= 0xffff ? 3 : 5
+  const out = new Uint8Array(parts.reduce((total, p) => total + p.byteLength, headerBytes))
+  const view = new DataView(out.buffer)
+  if (n <= 15) out[0] = 0x90 | n
+  else if (n <= 0xffff) { out[0] = 0xdc; view.setUint16(1, n) } else { out[0] = 0xdd; view.setUint32(1, n) }
+  let offset = headerBytes
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.byteLength
+  }
+  return out
+}
+
 class DecodeError extends Error {}
 
 /** A cursor over untrusted bytes that accepts exactly the subset of MessagePack SPEC 5 allows. */

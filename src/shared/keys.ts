@@ -1,6 +1,7 @@
 // Ed25519 through node:crypto (RFC 8032, pure). Public keys are imported once and cached:
 // importing a key on every verification halves the verification rate.
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
+import { bytesKey } from './bytes.js'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './params.js'
 
 // DER prefixes that wrap a raw 32-byte Ed25519 key as SPKI (public) or PKCS#8 (private seed).
@@ -17,7 +18,7 @@ export interface SigningKey {
 }
 
 export function publicKeyObject (publicKey: Uint8Array): KeyObject {
-  const cacheKey = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('latin1')
+  const cacheKey = bytesKey(publicKey)
   let key = publicKeyCache.get(cacheKey)
   if (key === undefined) {
     key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })

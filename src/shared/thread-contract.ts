@@ -131,7 +131,7 @@ export interface ProducerConfig extends WorkerConfig {
 
 export type BuildBlockOutput =
   | { ok: true, block: ArrayBuffer, height: number, hash: string, timestamp: number, messageCount: number }
-  | { ok: false, code: 'STORE_CONFLICT' | 'KEY_MISMATCH' | 'BUILD_FAILED', reason: string }
+  | { ok: false, code: 'STORE_CONFLICT' | 'BUILD_FAILED', reason: string }
 
 /** The producer worker's API, as the main thread sees it through comlink. */
 export interface ProducerApi {

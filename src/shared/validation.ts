@@ -1,6 +1,6 @@
 // The validity rules of SPEC sections 2 and 3 as pure functions that return verdicts.
 // Workers, tests and benchmarks all call these; none of them throws on bad input.
-import { bytesEqual } from './bytes.js'
+import { bytesEqual, bytesKey } from './bytes.js'
 import { blockHash, merkleRoot, messageId } from './hash.js'
 import { verifyDigest } from './keys.js'
 import { MAX_CLOCK_SKEW_MS, type NetworkParams } from './params.js'
@@ -82,7 +82,7 @@ export function validateMessageIds (header: BlockHeader, ids: readonly Uint8Arra
   const seen = new Set<string>()
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i]
-    const key = Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1')
+    const key = bytesKey(id)
     if (seen.has(key)) return fail('BLOCK_DUPLICATE_MESSAGE', `message ${i} repeats an earlier message of this block`)
     seen.add(key)
     if (isIncluded(id)) return fail('BLOCK_DUPLICATE_MESSAGE', `message ${i} is already in the chain`)
@@ -96,12 +96,17 @@ export interface ValidatedBlock {
   messageIds: Uint8Array[]
 }
 
-/** Every rule of SPEC section 3 for an already decoded block of `encodedBytes` bytes, in one thread. */
-export function validateBlock (block: Block, encodedBytes: number, parent: ParentInfo, rules: BlockRules, isIncluded: (id: Uint8Array) => boolean): Result<ValidatedBlock, BlockErrorCode> {
+/**
+ * Every rule of SPEC section 3 for an already decoded block of `encodedBytes` bytes.
+ * `verifiedIds`: the message ids, when verifyMessageRange already checked every message (in
+ * slices, on several workers); otherwise they are computed and verified here.
+ */
+export function validateBlock (block: Block, encodedBytes: number, parent: ParentInfo, rules: BlockRules, isIncluded: (id: Uint8Array) => boolean, verifiedIds?: Uint8Array[]): Result<ValidatedBlock, BlockErrorCode> {
   if (encodedBytes > rules.params.maxBlockBytes) return fail('BLOCK_TOO_LARGE', `encoding is ${encodedBytes} bytes, the limit is ${rules.params.maxBlockBytes}`)
   const header = validateHeader(block.header, block.messages.length, parent, rules)
   if (!header.ok) return header
-  const ids = verifyMessageRange(block.messages, 0, block.messages.length, rules.params)
+  if (verifiedIds !== undefined && verifiedIds.length !== block.messages.length) return fail('BLOCK_MALFORMED', 'verified ids do not match the message count')
+  const ids = verifiedIds === undefined ? verifyMessageRange(block.messages, 0, block.messages.length, rules.params) : ok(verifiedIds)
   if (!ids.ok) return ids
   const unique = validateMessageIds(block.header, ids.value, isIncluded)
   if (!unique.ok) return unique

@@ -1,7 +1,7 @@
 // Block production: take the oldest pending messages, build and sign the block on the stored
 // tip, and commit it atomically (which also removes its messages from `pending`).
 import { buildSignedBlock } from '../shared/block.js'
-import { bytesEqual, toHex } from '../shared/bytes.js'
+import { toHex } from '../shared/bytes.js'
 import { decodeMessage, encodeBlock } from '../shared/codec.js'
 import { errorMessage, KimuraError } from '../shared/errors.js'
 import type { SigningKey } from '../shared/keys.js'
@@ -13,8 +13,8 @@ import type { Message } from '../shared/types.js'
 /** Room kept in maxBlockBytes for the block's envelope and header (about 200 bytes encoded). */
 const BLOCK_ENVELOPE_BYTES = 1024
 
-export function buildBlock (store: ChainStore, key: SigningKey, leaderKey: Uint8Array, params: NetworkParams, timestamp: number, maxMessages: number): BuildBlockOutput {
-  if (!bytesEqual(key.publicKey, leaderKey)) return { ok: false, code: 'KEY_MISMATCH', reason: 'the signing key is not the configured leader key' }
+/** The key is the configured leader's: ProducerClient.start() checked it before any build. */
+export function buildBlock (store: ChainStore, key: SigningKey, params: NetworkParams, timestamp: number, maxMessages: number): BuildBlockOutput {
   const tip = store.tip()
   const messages: Message[] = []
   const messageIds: Uint8Array[] = []

@@ -1,12 +1,11 @@
 // importBlocks: validate a run of consecutive blocks against the stored chain (each against
 // the one before it), then commit the valid prefix in one transaction, strictly in order.
-import { toHex } from '../shared/bytes.js'
+import { bytesKey, toHex } from '../shared/bytes.js'
 import { decodeBlock } from '../shared/codec.js'
 import { KimuraError } from '../shared/errors.js'
 import type { BlockCommit, ChainStore } from '../shared/store/index.js'
-import type { ImportBlocksOutput, ImportErrorCode, ImportedBlock } from '../shared/thread-contract.js'
-import { validateHeader, validateMessageIds, verifyMessageRange, type BlockRules, type ParentInfo } from '../shared/validation.js'
-import type { Result } from '../shared/result.js'
+import type { ImportBlocksOutput, ImportedBlock } from '../shared/thread-contract.js'
+import { validateBlock, type BlockRules, type ParentInfo } from '../shared/validation.js'
 
 export interface ImportRequest {
   blocks: Uint8Array[]
@@ -23,7 +22,7 @@ export function importBlocks (store: ChainStore, request: ImportRequest): Import
   const imported: ImportedBlock[] = []
   // Ids of this run's earlier blocks: a message may not repeat across them either.
   const runIds = new Set<string>()
-  const isIncluded = (id: Uint8Array): boolean => runIds.has(Buffer.from(id).toString('latin1')) || store.messages.has(id)
+  const isIncluded = (id: Uint8Array): boolean => runIds.has(bytesKey(id)) || store.messages.has(id)
   let known = 0
   let error: ImportBlocksOutput['error']
 
@@ -42,26 +41,18 @@ export function importBlocks (store: ChainStore, request: ImportRequest): Import
       error = { index, code: 'PARENT_UNKNOWN', reason: `block ${header.height} is beyond the tip ${parent.height}` }
       break
     }
-    if (bytes.byteLength > request.rules.params.maxBlockBytes) {
-      error = { index, code: 'BLOCK_TOO_LARGE', reason: `encoding is ${bytes.byteLength} bytes, the limit is ${request.rules.params.maxBlockBytes}` }
-      break
-    }
-    const headerVerdict = validateHeader(header, messages.length, parent, request.rules)
-    if (!headerVerdict.ok) { error = { index, code: headerVerdict.code, reason: headerVerdict.reason }; break }
-    const ids = messageIdsOf(request.verifiedIds[index] ?? null, messages.length, () => verifyMessageRange(messages, 0, messages.length, request.rules.params))
-    if (!ids.ok) { error = { index, code: ids.code, reason: ids.reason }; break }
-    const unique = validateMessageIds(header, ids.value, isIncluded)
-    if (!unique.ok) { error = { index, code: unique.code, reason: unique.reason }; break }
+    const verdict = validateBlock(decoded.value, bytes.byteLength, parent, request.rules, isIncluded, splitIds(request.verifiedIds[index] ?? null))
+    if (!verdict.ok) { error = { index, code: verdict.code, reason: verdict.reason }; break }
 
-    for (const id of ids.value) runIds.add(Buffer.from(id).toString('latin1'))
-    const hash = headerVerdict.value
+    const { hash, messageIds } = verdict.value
+    for (const id of messageIds) runIds.add(bytesKey(id))
     commits.push({
       height: header.height,
       timestamp: header.timestamp,
       prevHash: header.prevHash,
       hash,
       encodedBlock: bytes,
-      messageIds: ids.value,
+      messageIds,
       // Each message is stored as the bytes it arrived in: strict decoding proved them valid.
       encodedMessages: rawMessages
     })
@@ -82,10 +73,8 @@ export function importBlocks (store: ChainStore, request: ImportRequest): Import
   return { imported, known, tipHeight: request.commit ? parent.height : tip.height, ...(error === undefined ? {} : { error }) }
 }
 
-function messageIdsOf (verified: Uint8Array | null, count: number, verify: () => Result<Uint8Array[], ImportErrorCode>): Result<Uint8Array[], ImportErrorCode> {
-  if (verified === null) return verify()
-  if (verified.byteLength !== count * 32) return { ok: false, code: 'MALFORMED', reason: 'pre-verified ids do not match the message count' }
-  const ids: Uint8Array[] = []
-  for (let i = 0; i < count; i++) ids.push(verified.subarray(i * 32, i * 32 + 32))
-  return { ok: true, value: ids }
+/** Pre-verified ids (32 bytes each, concatenated) as a list; undefined when there are none. */
+function splitIds (verified: Uint8Array | null): Uint8Array[] | undefined {
+  if (verified === null) return undefined
+  return Array.from({ length: Math.floor(verified.byteLength / 32) }, (_, i) => verified.subarray(i * 32, i * 32 + 32))
 }

@@ -6,7 +6,7 @@ import '../shared/polyfill.js'
 import { parentPort, workerData } from 'node:worker_threads'
 import { expose, transfer } from 'comlink/dist/esm/comlink.mjs'
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
-import { fromHex, toHex } from '../shared/bytes.js'
+import { toHex } from '../shared/bytes.js'
 import { loadSigningKey } from '../shared/key-file.js'
 import { ChainStore } from '../shared/store/index.js'
 import type { BuildBlockOutput, ProducerApi, ProducerConfig } from '../shared/thread-contract.js'
@@ -14,13 +14,12 @@ import { buildBlock } from './build-block.js'
 
 const config = workerData as ProducerConfig
 const key = loadSigningKey(config.keyFile)
-const leaderKey = fromHex(config.leaderKey, 32) ?? new Uint8Array(32)
 const store = ChainStore.open({ dataDir: config.dataDir, initialize: false })
 
 const api: ProducerApi = {
   publicKey: () => toHex(key.publicKey),
   buildBlock (timestamp: number, maxMessages: number): BuildBlockOutput {
-    const result = buildBlock(store, key, leaderKey, config.params, timestamp, maxMessages)
+    const result = buildBlock(store, key, config.params, timestamp, maxMessages)
     return result.ok ? transfer(result, [result.block]) : result
   }
 }

@@ -136,3 +136,8 @@ export function producerFor (t: ExecutionContext, dataDir: string, seed: Uint8Ar
   t.teardown(async () => { await producer.stop() })
   return producer
 }
+
+/** Whether the store knows a message id: in the chain or pending (what admission checks). */
+export function isKnown (store: ChainStore, id: Uint8Array): boolean {
+  return store.messages.has(id) || store.pending.contains(id)
+}

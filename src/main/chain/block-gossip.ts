@@ -3,7 +3,6 @@
 import { bytesEqual } from '../../shared/bytes.js'
 import { decodeBlockHeader } from '../../shared/codec.js'
 import { errorMessage } from '../../shared/errors.js'
-import type { NetworkParams } from '../../shared/params.js'
 import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { GossipVerdict } from '../network/types.js'
@@ -18,7 +17,6 @@ export const MAX_QUEUED_GOSSIP_IMPORTS = 16
 
 export interface BlockGossipModules {
   importer: BlockImporter
-  params: NetworkParams
   /** The configured leader's public key. */
   leaderKey: Uint8Array
   logger: Logger

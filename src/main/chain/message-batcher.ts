@@ -1,8 +1,7 @@
 // Gossiped messages arrive one per gossip message; a pool task per message would cost more in
 // round trips than in verification. The batcher gathers them for a moment and sends one task.
-import { decodeMessage, encodeMessageBatch } from '../../shared/codec.js'
+import { decodeMessage, joinEncodedMessages } from '../../shared/codec.js'
 import type { AdmitMessagesOutput } from '../../shared/thread-contract.js'
-import type { Message } from '../../shared/types.js'
 import type { GossipVerdict } from '../network/types.js'
 
 export interface MessageBatcherOptions {
@@ -17,7 +16,8 @@ export interface MessageBatcherOptions {
 export const DEFAULT_BATCHER_OPTIONS: MessageBatcherOptions = { maxBatch: 256, maxDelayMs: 5, maxQueued: 20_000 }
 
 interface Waiting {
-  message: Message
+  /** The gossip payload: one complete encoded Message (checked by the strict decoder). */
+  data: Uint8Array
   resolve: (verdict: GossipVerdict) => void
 }
 
@@ -33,11 +33,11 @@ export class MessageBatcher {
 
   /** Resolves with the gossip verdict for one encoded message. Never rejects. */
   async add (data: Uint8Array): Promise<GossipVerdict> {
-    const decoded = decodeMessage(data)
-    if (!decoded.ok) return 'reject'
+    // Structure only, so one malformed payload cannot spoil a batch; signatures are the pool's.
+    if (!decodeMessage(data).ok) return 'reject'
     if (this.queue.length + this.inFlight >= this.options.maxQueued) return 'ignore'
     return await new Promise<GossipVerdict>(resolve => {
-      this.queue.push({ message: decoded.value, resolve })
+      this.queue.push({ data, resolve })
       if (this.queue.length >= this.options.maxBatch) this.flush()
       else this.timer ??= setTimeout(() => { this.flush() }, this.options.maxDelayMs)
     })
@@ -51,7 +51,7 @@ export class MessageBatcher {
     if (batch.length === 0) return
     this.queue = []
     this.inFlight += batch.length
-    this.admit(encodeMessageBatch(batch.map(w => w.message))).then(output => {
+    this.admit(joinEncodedMessages(batch.map(w => w.data))).then(output => {
       if (!output.ok) { for (const w of batch) w.resolve(output.code === 'MALFORMED' ? 'reject' : 'ignore'); return }
       const rejected = new Set(output.rejected.map(r => r.index))
       batch.forEach((w, i) => { w.resolve(rejected.has(i) ? 'reject' : 'accept') })

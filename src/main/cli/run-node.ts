@@ -20,7 +20,7 @@ export async function runNode (config: NodeConfig): Promise<number> {
     return 1
   }
   if (config.role === 'leader') printLeaderBanner(node)
-  else logger.info({ leaderAddr: config.leaderAddr, leaderKey: config.leaderKey }, 'peer started')
+  else logger.info({ leaderAddr: config.leaderAddr, leaderKey: node.leaderPublicKey }, 'peer started')
 
   const signal = await new Promise<NodeJS.Signals>(resolve => {
     process.once('SIGINT', () => { resolve('SIGINT') })

@@ -176,11 +176,6 @@ export class ChainStore {
     }))
   }
 
-  /** Whether a message id is in the chain or pending. */
-  isKnownMessage (id: Uint8Array): boolean {
-    return this.messages.has(id) || this.pending.contains(id)
-  }
-
   private writeGenesis (): void {
     this.live.env.transactionSync(() => {
       this.blocks.put(0, encodeBlock(GENESIS_BLOCK))

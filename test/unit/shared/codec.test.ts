@@ -5,7 +5,7 @@ import test, { type ExecutionContext } from 'ava'
 import { pack } from 'msgpackr'
 import { buildSignedBlock, GENESIS_HASH } from '../../../src/shared/block.js'
 import { toHex } from '../../../src/shared/bytes.js'
-import { decodeBlock, decodeMessage, decodeMessageBatch, encodeBlock, encodeMessage, encodeMessageBatch, type DecodeResult } from '../../../src/shared/codec.js'
+import { decodeBlock, decodeMessage, decodeMessageBatch, encodeBlock, encodeMessage, encodeMessageBatch, joinEncodedMessages, type DecodeResult } from '../../../src/shared/codec.js'
 import { DEFAULT_PARAMS } from '../../../src/shared/params.js'
 import type { Block, Message } from '../../../src/shared/types.js'
 import { hex, leaderKey, loadVectors, makeMessages, senderKey } from '../../helpers/fixtures.js'
@@ -147,6 +147,27 @@ test('messages round-trip: empty, short, maximum-size content and 2^53 - 1 integ
   const batch = expectOk(t, decodeMessageBatch(encodeMessageBatch(messages)), 'batch')
   t.deepEqual(batch?.map(plainMessage), messages.map(plainMessage))
   t.deepEqual(expectOk(t, decodeMessageBatch(encodeMessageBatch([])), 'empty batch'), [])
+})
+
+test('joining encoded messages gives the bytes encodeMessageBatch gives, at every array-header size', t => {
+  const [signed] = makeMessages(1, { contentBytes: 4 })
+  // 0 to 15 take a fixarray header, 16 to 65,535 an array16, more an array32.
+  for (const n of [0, 1, 15, 16, 65_535, 65_536]) {
+    const messages = Array.from({ length: n }, (_, i) => ({ ...signed, nonce: i }))
+    const joined = joinEncodedMessages(messages.map(encodeMessage))
+    t.is(toHex(joined), toHex(encodeMessageBatch(messages)), `${n} messages`)
+  }
+})
+
+test('decoding can return the bytes of each message, which re-encoding reproduces', t => {
+  const messages = makeMessages(20, { contentBytes: 40 })
+  const raw: Uint8Array[] = []
+  expectOk(t, decodeMessageBatch(encodeMessageBatch(messages), raw), 'batch')
+  t.deepEqual(raw.map(toHex), messages.map(m => toHex(encodeMessage(m))))
+  const block = buildSignedBlock(leaderKey, { height: 1, timestamp: 1, prevHash: GENESIS_HASH, messages }).block
+  const rawInBlock: Uint8Array[] = []
+  expectOk(t, decodeBlock(encodeBlock(block), rawInBlock), 'block')
+  t.deepEqual(rawInBlock.map(toHex), raw.map(toHex))
 })
 
 test('blocks round-trip with 0, 1 and 20 messages and maximum-size content', t => {

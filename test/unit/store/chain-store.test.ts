@@ -10,7 +10,7 @@ import { KimuraError, type ErrorCode } from '../../../src/shared/errors.js'
 import { messageId } from '../../../src/shared/hash.js'
 import { ChainStore } from '../../../src/shared/store/index.js'
 import { leaderKey, makeChain, makeMessages } from '../../helpers/fixtures.js'
-import { commitOf, openStore, pendingOf, snapshot } from '../../helpers/store-fixtures.js'
+import { commitOf, isKnown, openStore, pendingOf, snapshot } from '../../helpers/store-fixtures.js'
 import { tempDir } from '../../helpers/temp-dir.js'
 
 function expectCode (code: ErrorCode): { instanceOf: typeof KimuraError, code: ErrorCode } {
@@ -53,13 +53,13 @@ test('commitBlock stores blocks by height, messages by id with their height, and
       t.is(stored?.height, height)
       t.deepEqual(stored?.encoded, encodeMessage(m))
       t.true(store.messages.has(built.messageIds[i]))
-      t.true(store.isKnownMessage(built.messageIds[i]))
+      t.true(isKnown(store, built.messageIds[i]))
     })
   }
   const unknown = makeMessages(1, { nonceStart: 999 })[0]
   t.is(store.messages.get(messageId(unknown)), undefined)
   t.false(store.messages.has(messageId(unknown)))
-  t.false(store.isKnownMessage(messageId(unknown)))
+  t.false(isKnown(store, messageId(unknown)))
 })
 
 test('BlockStore.getEncodedRange returns blocks in height order, bounded by count, tip and bytes', t => {

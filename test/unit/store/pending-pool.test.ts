@@ -7,7 +7,7 @@ import { encodeMessage } from '../../../src/shared/codec.js'
 import { messageId } from '../../../src/shared/hash.js'
 import type { Message } from '../../../src/shared/types.js'
 import { makeChain, makeMessages } from '../../helpers/fixtures.js'
-import { commitOf, openStore, pendingOf } from '../../helpers/store-fixtures.js'
+import { commitOf, isKnown, openStore, pendingOf } from '../../helpers/store-fixtures.js'
 
 const ids = (messages: readonly Message[]): string[] => messages.map(m => toHex(messageId(m)))
 
@@ -35,8 +35,8 @@ test('pending contains and get answer by id', t => {
   t.false(store.pending.contains(messageId(unknown)))
   t.deepEqual(store.pending.get(messageId(b)), encodeMessage(b))
   t.is(store.pending.get(messageId(unknown)), undefined)
-  t.true(store.isKnownMessage(messageId(a)))
-  t.false(store.isKnownMessage(messageId(unknown)))
+  t.true(isKnown(store, messageId(a)))
+  t.false(isKnown(store, messageId(unknown)))
 })
 
 test('appending a message already pending answers pending and does not duplicate it', t => {
