@@ -1,5 +1,5 @@
 // Lint rules: typescript-eslint's type-aware recommended set, plus the conventions in
-// shared/STYLE.md: `node:` imports, explicit `.js` import extensions, no console outside the CLI.
+// project's conventions: `node:` imports, explicit `.js` import extensions, no console outside the CLI.
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 

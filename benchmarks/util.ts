@@ -48,7 +48,7 @@ export const LIGHT: Budget = { time: 1000, iterations: 32, warmupTime: 200, warm
 export const HEAVY: Budget = { time: 2000, iterations: 5, warmupTime: 300, warmupIterations: 2 }
 
 export interface TaskSpec {
-  /** `area / what / size / how`, as in STYLE.md. */
+  /** `area / what / size / how`. */
   name: string
   fn: () => unknown
   /** Said explicitly: tinybench otherwise calls `fn` once more to find out. */

@@ -2,16 +2,15 @@
 // reverse (stop taking traffic, stop producing, leave the network, drain the pool, close the
 // store last). This is the one place that shows how a Kimura node fits together.
 import { toHex } from '../shared/bytes.js'
-import { decodeMessage, encodeMessage, joinEncodedMessages } from '../shared/codec.js'
-import { errorCode, errorMessage, KimuraError } from '../shared/errors.js'
+import { errorCode, errorMessage } from '../shared/errors.js'
 import { loadOrCreateSigningKey } from '../shared/key-file.js'
 import { ChainStore } from '../shared/store/index.js'
-import type { Message } from '../shared/types.js'
-import type { ApiBackend, StatusJson, SubmitOutcome } from './api/backend.js'
 import { ApiServer } from './api/api-server.js'
+import { createNodeBackend } from './api/node-backend.js'
 import { blockGossipVerdict } from './chain/block-gossip.js'
 import { BlockImporter } from './chain/block-importer.js'
 import { DEFAULT_BATCHER_OPTIONS, MessageBatcher } from './chain/message-batcher.js'
+import { MessageSubmission } from './chain/submission.js'
 import type { NodeConfig } from './config.js'
 import type { Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
@@ -179,8 +178,9 @@ export class KimuraNode {
     }
 
     if (config.api !== null) {
+      const submission = new MessageSubmission(config.role, { pool, network, metrics })
       p.api = new ApiServer(config.api, config.params, {
-        backend: this.apiBackend(),
+        backend: createNodeBackend({ role: config.role, leaderKey: this.leaderPublicKey, store, pool, network, metrics, submission }),
         logger: logger.child({ component: 'api' }),
         onRequest: (route, status) => { metrics.apiRequests.inc({ route, status: String(status) }) }
       })
@@ -210,63 +210,5 @@ export class KimuraNode {
       }
     }
     this.parts = {}
-  }
-
-  private apiBackend (): ApiBackend {
-    const p = this.parts as Parts
-    const { config } = this
-    return {
-      submitMessages: async messages => await this.submitMessages(messages),
-      renderBlock: async (height, withMessages) => (await p.pool.renderBlock({ height, withMessages })).json,
-      getMessage: id => {
-        const included = p.store.messages.get(id)
-        const encoded = included?.encoded ?? p.store.pending.get(id)
-        if (encoded === undefined) return undefined
-        const decoded = decodeMessage(encoded)
-        if (!decoded.ok) throw new KimuraError('ERR_STORE_CORRUPT', `stored message does not decode: ${decoded.reason}`)
-        return { message: decoded.value, height: included?.height ?? null }
-      },
-      status: (): StatusJson => {
-        const tip = p.store.tip()
-        return {
-          role: config.role,
-          peerId: p.network.peerId,
-          listen: p.network.getMultiaddrs(),
-          leaderKey: this.leaderPublicKey,
-          height: tip.height,
-          hash: toHex(tip.hash),
-          peers: p.network.connectedPeerCount(),
-          pending: config.role === 'leader' ? p.store.pending.count() : 0
-        }
-      },
-      metrics: async () => ({ body: await p.metrics.registry.metrics(), contentType: p.metrics.registry.contentType })
-    }
-  }
-
-  /** Leader: durable in pending. Peer: verified, then relayed to the leader over gossip. */
-  private async submitMessages (messages: Message[]): Promise<SubmitOutcome> {
-    const p = this.parts as Parts
-    const leader = this.config.role === 'leader'
-    if (!leader && !p.network.isLeaderConnected()) {
-      return { ok: false, status: 503, code: 'NO_LEADER', message: 'this peer has no connection to the leader; retry, or submit to the leader' }
-    }
-    // Each message is encoded once: the batch for the pool, and (peer) the gossip payloads.
-    const encoded = messages.map(encodeMessage)
-    let output
-    try {
-      output = await p.pool.admitMessages(joinEncodedMessages(encoded), { mode: 'all', persist: leader })
-    } catch (err) {
-      if (err instanceof KimuraError && err.code === 'ERR_POOL_OVERLOADED') return { ok: false, status: 503, code: 'OVERLOADED', message: 'the node is overloaded; retry later' }
-      throw err
-    }
-    if (!output.ok) {
-      p.metrics.messagesRejected.inc({ code: output.code })
-      return { ok: false, status: output.code === 'BATCH_TOO_LARGE' ? 413 : 400, code: output.code, message: output.reason }
-    }
-    if (!leader) {
-      for (const payload of encoded) await p.network.publishMessage(payload)
-    }
-    p.metrics.messagesAdmitted.inc({ source: 'api' }, leader ? output.added : messages.length)
-    return { ok: true, ids: output.ids as string[] }
   }
 }

@@ -6,7 +6,7 @@ import { buildSignedBlock, GENESIS_HASH, signMessage } from '../../src/shared/bl
 import { signingKeyFromSeed, type SigningKey } from '../../src/shared/keys.js'
 import type { HashedBlock, Message } from '../../src/shared/types.js'
 
-/** The seeds of shared/vectors.json: 32 bytes of 0x01 (sender) and of 0x02 (leader). */
+/** The seeds of test/vectors.json: 32 bytes of 0x01 (sender) and of 0x02 (leader). */
 export const SENDER_SEED: Uint8Array = new Uint8Array(32).fill(0x01)
 export const LEADER_SEED: Uint8Array = new Uint8Array(32).fill(0x02)
 
@@ -70,7 +70,7 @@ export function makeChain (n: number, opts: ChainOptions = {}): HashedBlock[] {
   return chain
 }
 
-/** shared/vectors.json, read from beside the repository (`../shared` from the repo root). */
+/** test/vectors.json: an independent implementation's output, kept byte-identical to the contract's copy. */
 export interface Vectors {
   keys: Record<'sender' | 'leader', { seed: string, publicKey: string }>
   blake3Empty: string
@@ -84,7 +84,7 @@ export interface VectorMessage { sender: string, timestamp: number, nonce: numbe
 export interface VectorHeader { height: number, timestamp: number, prevHash: string, messageRoot: string, proposer: string, signature: string }
 
 export function loadVectors (): Vectors {
-  return JSON.parse(readFileSync(resolve(process.cwd(), '..', 'shared', 'vectors.json'), 'utf8')) as Vectors
+  return JSON.parse(readFileSync(resolve(process.cwd(), 'test', 'vectors.json'), 'utf8')) as Vectors
 }
 
 /** Hex to bytes for fixtures; throws on malformed hex (a broken fixture, not an input). */

@@ -47,7 +47,7 @@ export function createGossipsub (init: GossipConfigInit): ReturnType<typeof goss
   })
   const options: Partial<GossipsubOpts> = {
     // Blocks and messages carry their own Ed25519 signatures, checked by the node: a second
-    // libp2p signature per gossip message would only cost main-thread CPU (STACK.md).
+    // libp2p signature per gossip message would only cost main-thread CPU.
     globalSignaturePolicy: 'StrictNoSign',
     msgIdFn: (msg: GossipMessage) => b3(msg.data),
     emitSelf: false,
@@ -94,7 +94,7 @@ export interface ValidatorInit {
   onAccept?: (data: Uint8Array, from: string, receivedAt: number) => void
 }
 
-/** A topic validator that asks the GossipHandler; it never throws into gossipsub (STYLE 4). */
+/** A topic validator that asks the GossipHandler; it never throws into gossipsub. */
 export function createTopicValidator (init: ValidatorInit): TopicValidatorFn {
   const { logger, topic, handle, onAccept } = init
   return async (peer: PeerId, msg: GossipMessage): Promise<TopicValidatorResult> => {

@@ -1,5 +1,5 @@
 // Per-peer limits for the sync server: concurrent streams and a request-rate token bucket.
-// No timers: buckets refill from the clock passed in, so tests drive time (STYLE 12).
+// No timers: buckets refill from the clock passed in, so tests drive time.
 
 /** Buckets kept at most; beyond it, full (idle) buckets are dropped first. */
 const MAX_TRACKED_PEERS = 1024

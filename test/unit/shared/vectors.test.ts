@@ -1,4 +1,4 @@
-// Reproduces every value of shared/vectors.json, produced by an independent implementation.
+// Reproduces every value of test/vectors.json, produced by an independent implementation.
 import '../../../src/shared/polyfill.js'
 import test from 'ava'
 import { buildSignedBlock, GENESIS_BLOCK, GENESIS_HASH, signMessage } from '../../../src/shared/block.js'
