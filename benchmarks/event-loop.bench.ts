@@ -13,8 +13,8 @@ const NS_PER_MS = 1e6
 
 export async function eventLoopBenchmarks (ctx: BenchContext): Promise<Figures> {
   const next = cycle(blocksOnGenesis(4).map(b => b.encoded))
-  return await withTempDir('event-loop', async dir => await withNode(dir, 2, async ({ importer }) => {
-    const validate = async (): Promise<void> => { await validateOnPool(importer, next()) }
+  return await withTempDir('event-loop', async dir => await withNode(dir, 2, async ({ pool }) => {
+    const validate = async (): Promise<void> => { await validateOnPool(pool, next()) }
     await saturate(validate, POOL_IN_FLIGHT, WARMUP_MS)
 
     const histogram = monitorEventLoopDelay({ resolution: 1 })

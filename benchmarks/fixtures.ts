@@ -114,7 +114,7 @@ export async function withNode<T> (dataDir: string, threads: number, fn: (node: 
   const pool = new WorkerPool({ threads, maxAdmitQueue: 64 }, workerConfig(dataDir))
   try {
     await pool.start()
-    return await fn({ store, pool, importer: new BlockImporter(pool, store) })
+    return await fn({ store, pool, importer: new BlockImporter(pool, store, leaderKey.publicKey) })
   } finally {
     await pool.stop()
     await store.stop()

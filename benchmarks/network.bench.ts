@@ -21,6 +21,7 @@ import { DEFAULT_PARAMS } from '../src/shared/params.js'
 import { ChainStore } from '../src/shared/store/index.js'
 import { leaderKey, signedChain, workerConfig, type ChainBlock } from './fixtures.js'
 import { waitFor } from '../test/helpers/wait.js'
+import { validateOnPool } from './validate.bench.js'
 import { cpuSample, foreignCpuPercent, round, withTempDir } from './util.js'
 
 /** Full blocks, built once: every propagation round gossips all of them, every sync run syncs them. */
@@ -195,7 +196,7 @@ async function syncOnce (dataDir: string, serverAddr: string, height: number, wa
     await network.start()
     await waitFor(() => network.isLeaderConnected(), CONNECT_TIMEOUT_MS, 'the sync client to connect to the server')
     // First-task costs (JIT, lazily loaded code, the first LMDB reads) are not part of the sync.
-    await warmPool(client.importer, warmUp)
+    await warmPool(client.pool, warmUp)
 
     const sync = new SyncClient({ network, importer: client.importer, logger })
     cleanup.defer(async () => { await sync.stop() })
@@ -215,10 +216,9 @@ async function syncOnce (dataDir: string, serverAddr: string, height: number, wa
   }
 }
 
-/** A full block validated (not committed): verifyMessages on both workers, then importBlocks on one. */
-async function warmPool (importer: BlockImporter, block: ChainBlock): Promise<void> {
-  const output = await importer.validateBlock(block.encoded)
-  if (output.error !== undefined) throw new Error(`pool warm-up failed: ${output.error.code} ${output.error.reason}`)
+/** A full block checked (not committed): hashBlock, then a signature slice on each worker. */
+async function warmPool (pool: WorkerPool, block: ChainBlock): Promise<void> {
+  await validateOnPool(pool, block.encoded)
 }
 
 // Parts ------------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ async function openChainNode (dataDir: string, cleanup: Cleanup): Promise<ChainN
   const pool = new WorkerPool({ threads: POOL_THREADS, maxAdmitQueue: 64 }, workerConfig(dataDir))
   cleanup.defer(async () => { await pool.stop() })
   await pool.start()
-  return { dataDir, store, pool, importer: new BlockImporter(pool, store) }
+  return { dataDir, store, pool, importer: new BlockImporter(pool, store, leaderKey.publicKey) }
 }
 
 function storeSource (store: ChainStore): BlockSource {

@@ -106,7 +106,7 @@ export class KimuraNode {
     await p.pool.start()
     const pool = p.pool
 
-    p.importer = new BlockImporter(pool, store, {
+    p.importer = new BlockImporter(pool, store, this.leaderKey, {
       onImported: (blocks, source) => {
         metrics.blocksReceived.inc({ source }, blocks.length)
         if (source === 'gossip') {

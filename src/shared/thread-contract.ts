@@ -21,6 +21,7 @@ export const TASK = {
   /** Loads the worker's modules and opens its store; answers {}. */
   warmUp: 'warmUp',
   admitMessages: 'admitMessages',
+  hashBlock: 'hashBlock',
   verifyMessages: 'verifyMessages',
   importBlocks: 'importBlocks',
   renderBlock: 'renderBlock'
@@ -57,17 +58,37 @@ export type AdmitMessagesOutput =
   | { ok: true, ids: Array<string | null>, added: number, rejected: MessageRejection[] }
   | { ok: false, code: AdmitErrorCode, reason: string, index?: number }
 
-// verifyMessages: one slice of a large block, so that every worker verifies part of it -------
+// hashBlock, then verifyMessages: a large block is checked in steps across every worker --------
+// hashBlock (one worker) decodes it, hashes every id and checks uniqueness and the root, so a
+// block that repeats ids costs no message signature; then one verifyMessages slice per worker
+// checks the signatures, reading only its own messages through the offsets hashBlock found.
+
+export interface HashBlockInput {
+  /** The whole encoded Block, shared by every task that reads it. */
+  block: SharedArrayBuffer
+}
+
+export type HashBlockOutput =
+  | {
+    ok: true
+    /** The message ids in block order, 32 bytes each, concatenated. */
+    ids: ArrayBuffer
+    /** Uint32 pairs: each message's byte offset and length in the block. */
+    offsets: ArrayBuffer
+  }
+  | { ok: false, code: BlockErrorCode | 'MALFORMED', reason: string }
 
 export interface VerifyMessagesInput {
-  /** The whole encoded Block, shared by the workers that verify its slices. */
-  block: WireBuffer
+  block: SharedArrayBuffer
+  /** hashBlock's ids and offsets, shared by every slice. */
+  ids: SharedArrayBuffer
+  offsets: SharedArrayBuffer
   start: number
   end: number
 }
 
 export type VerifyMessagesOutput =
-  | { ok: true, ids: ArrayBuffer }
+  | { ok: true }
   | { ok: false, code: BlockErrorCode | 'MALFORMED', reason: string }
 
 // importBlocks: validate consecutive blocks against the stored chain, then commit them -------

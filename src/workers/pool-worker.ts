@@ -4,11 +4,11 @@ import '../shared/polyfill.js'
 import { decodeBlock } from '../shared/codec.js'
 import { blockToJson } from '../shared/json.js'
 import type {
-  AdmitMessagesInput, AdmitMessagesOutput, ImportBlocksInput, ImportBlocksOutput,
+  AdmitMessagesInput, AdmitMessagesOutput, HashBlockInput, HashBlockOutput, ImportBlocksInput, ImportBlocksOutput,
   RenderBlockInput, RenderBlockOutput, VerifyMessagesInput, VerifyMessagesOutput
 } from '../shared/thread-contract.js'
-import { verifyMessageRange } from '../shared/validation.js'
 import { admitMessages as admit } from './admit-messages.js'
+import { hashBlock as hashBlockBody, verifyMessages as verifySlice } from './block-body.js'
 import { importBlocks as runImport } from './import-blocks.js'
 import { workerContext } from './worker-context.js'
 
@@ -22,17 +22,13 @@ export function admitMessages (input: AdmitMessagesInput): AdmitMessagesOutput {
   return admit(store, config.params, new Uint8Array(input.batch), input)
 }
 
+export function hashBlock (input: HashBlockInput): HashBlockOutput {
+  const { store, config } = workerContext()
+  return hashBlockBody(store, config.params, new Uint8Array(input.block))
+}
+
 export function verifyMessages (input: VerifyMessagesInput): VerifyMessagesOutput {
-  const { config } = workerContext()
-  const decoded = decodeBlock(new Uint8Array(input.block))
-  if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: decoded.reason }
-  const messages = decoded.value.messages
-  const end = Math.min(input.end, messages.length)
-  const ids = verifyMessageRange(messages, input.start, end, config.params)
-  if (!ids.ok) return ids
-  const out = new Uint8Array(ids.value.length * 32)
-  ids.value.forEach((id, i) => out.set(id, i * 32))
-  return { ok: true, ids: out.buffer }
+  return verifySlice(input)
 }
 
 export function importBlocks (input: ImportBlocksInput): ImportBlocksOutput {

@@ -1,16 +1,19 @@
 // Imports blocks from gossip and sync into the store through the worker pool, one run at a
-// time so that blocks commit strictly in height order. A large block's signatures are split
-// across all workers first (verifyMessages), then one importBlocks task checks the rest and
-// commits.
+// time so that blocks commit strictly in height order. A large block is checked in steps
+// before its import task: its header signature on this thread (one verification: a forged
+// block costs nothing more), then hashBlock (ids, uniqueness, root) on one worker, then its
+// signatures in one slice per worker. Small blocks are validated whole inside the import task,
+// which checks the header first too.
 import { copyBytes } from '../../shared/bytes.js'
 import { decodeBlockHeader } from '../../shared/codec.js'
 import type { ChainStore, ChainTip } from '../../shared/store/index.js'
-import type { ImportBlocksInput, ImportBlocksOutput, ImportedBlock, WireBuffer } from '../../shared/thread-contract.js'
+import type { ImportBlocksInput, ImportBlocksOutput, ImportedBlock, ImportErrorCode, WireBuffer } from '../../shared/thread-contract.js'
+import { verifyHeaderSignature } from '../../shared/validation.js'
 import type { WorkerPool } from '../pool/worker-pool.js'
 
 /**
- * Blocks with at least this many messages are verified in slices on every worker. Below it,
- * one task's round trip (~65 µs) and each worker decoding the block cost more than they save.
+ * Blocks with at least this many messages are checked in slices on every worker. Below it,
+ * the extra round trips (~65 µs each) cost more than the parallel verification saves.
  */
 export const SPLIT_MIN_MESSAGES = 128
 
@@ -27,6 +30,19 @@ export interface BlockImporterHooks {
   onImported?: (blocks: ImportedBlock[], source: ImportSource) => void
 }
 
+export interface ImportOptions {
+  /** The caller has verified every header's signature against the leader key already. */
+  headersVerified?: boolean
+}
+
+interface CheckFailure { index: number, code: ImportErrorCode, reason: string }
+
+/** What the import task gets: the blocks before the first one that failed its checks, and that failure. */
+interface Prepared {
+  input: Pick<ImportBlocksInput, 'blocks' | 'verifiedIds'>
+  failure?: CheckFailure
+}
+
 export class BlockImporter {
   private tail: Promise<unknown> = Promise.resolve()
   private waiting = 0
@@ -34,6 +50,7 @@ export class BlockImporter {
   constructor (
     private readonly pool: WorkerPool,
     private readonly store: ChainStore,
+    private readonly leaderKey: Uint8Array,
     private readonly hooks: BlockImporterHooks = {}
   ) {}
 
@@ -51,14 +68,20 @@ export class BlockImporter {
   }
 
   /** Validates and commits consecutive blocks, after any import already running. */
-  async importBlocks (blocks: Uint8Array[], source: ImportSource = 'sync'): Promise<ImportResult> {
+  async importBlocks (blocks: Uint8Array[], source: ImportSource = 'sync', options: ImportOptions = {}): Promise<ImportResult> {
     this.waiting++
     // Signatures are checked at once, in parallel with the import before this one; only the
     // import task itself (validation against the parent, and the commit) waits its turn.
-    const prepared = this.prepare(blocks)
+    const prepared = this.prepare(blocks, options.headersVerified === true)
     // Awaited below, possibly after it failed: mark it handled now.
     prepared.catch(() => undefined)
-    const run = this.tail.then(async () => await this.pool.importBlocks({ ...await prepared, now: Date.now(), commit: true }))
+    const run = this.tail.then(async (): Promise<ImportBlocksOutput> => {
+      const { input, failure } = await prepared
+      // A block that failed its checks is imported no further; the ones before it still are.
+      if (input.blocks.length === 0) return { imported: [], known: 0, tipHeight: this.store.tip().height, ...(failure === undefined ? {} : { error: failure }) }
+      const output = await this.pool.importBlocks({ ...input, now: Date.now(), commit: true })
+      return failure === undefined || output.error !== undefined ? output : { ...output, error: failure }
+    })
     this.tail = run.catch(() => undefined)
     let output: ImportBlocksOutput
     try {
@@ -77,47 +100,60 @@ export class BlockImporter {
     }
   }
 
-  /** Full SPEC 3 validation against the stored parent, writing nothing. */
-  async validateBlock (block: Uint8Array): Promise<ImportBlocksOutput> {
-    return await this.pool.importBlocks({ ...await this.prepare([block]), now: Date.now(), commit: false })
-  }
-
-  /** Copies the blocks for the pool and verifies the signatures of the large ones in slices. */
-  private async prepare (blocks: Uint8Array[]): Promise<Pick<ImportBlocksInput, 'blocks' | 'verifiedIds'>> {
+  /** Copies the blocks for the pool and checks the large ones in steps (header, ids, signatures). */
+  private async prepare (blocks: Uint8Array[], headersVerified: boolean): Promise<Prepared> {
     const buffers: WireBuffer[] = []
-    const verifying: Array<Promise<ArrayBuffer | null>> = []
-    for (const block of blocks) {
+    const checks: Array<Promise<CheckFailure | ArrayBuffer | null>> = []
+    for (let index = 0; index < blocks.length; index++) {
+      const block = blocks[index]
       const shape = decodeBlockHeader(block)
       const count = shape.ok ? shape.value.messageCount : 0
-      if (count < SPLIT_MIN_MESSAGES || this.pool.threads < 2) {
+      if (!shape.ok || count < SPLIT_MIN_MESSAGES || this.pool.threads < 2) {
         // A copy that owns its buffer (a Buffer's .slice() would share the pool's), then transferred.
         buffers.push(copyBytes(block).buffer)
-        verifying.push(Promise.resolve(null))
+        checks.push(Promise.resolve(null))
         continue
       }
-      // Shared, not copied per worker: every slice task reads the same bytes.
+      if (!headersVerified) {
+        const signed = verifyHeaderSignature(shape.value.header, this.leaderKey)
+        if (!signed.ok) {
+          checks.push(Promise.resolve({ index, code: signed.code, reason: signed.reason }))
+          break
+        }
+      }
+      // Shared, not copied per worker: every task reads the same bytes.
       const shared = new SharedArrayBuffer(block.byteLength)
       new Uint8Array(shared).set(block)
       buffers.push(shared)
-      verifying.push(this.verifyInSlices(shared, count))
+      checks.push(this.checkInSteps(shared, count, index))
     }
-    return { blocks: buffers, verifiedIds: await Promise.all(verifying) }
+    const results = await Promise.all(checks)
+    const verifiedIds: Array<ArrayBuffer | null> = []
+    for (const r of results) {
+      if (r !== null && !(r instanceof ArrayBuffer)) return { input: { blocks: buffers.slice(0, r.index), verifiedIds }, failure: r }
+      verifiedIds.push(r)
+    }
+    return { input: { blocks: buffers, verifiedIds } }
   }
 
-  /** Verifies a block's signatures in one slice per worker; null (verify again in import) on failure. */
-  private async verifyInSlices (block: SharedArrayBuffer, count: number): Promise<ArrayBuffer | null> {
+  /** hashBlock on one worker, then one signature slice per worker; the verified ids, or the failure. */
+  private async checkInSteps (block: SharedArrayBuffer, count: number, index: number): Promise<CheckFailure | ArrayBuffer> {
+    const hashed = await this.pool.hashBlock({ block })
+    if (!hashed.ok) return { index, code: hashed.code, reason: hashed.reason }
+    const ids = toShared(hashed.ids)
+    const offsets = toShared(hashed.offsets)
     const slices = this.pool.threads
     const size = Math.ceil(count / slices)
     const parts = await Promise.all(Array.from({ length: slices }, async (_, i) =>
-      await this.pool.verifyMessages({ block, start: i * size, end: Math.min(count, (i + 1) * size) })))
-    const ids = new Uint8Array(count * 32)
-    let offset = 0
-    for (const part of parts) {
-      // The import task re-verifies and reports the precise failure.
-      if (!part.ok) return null
-      ids.set(new Uint8Array(part.ids), offset)
-      offset += part.ids.byteLength
-    }
-    return ids.buffer
+      await this.pool.verifyMessages({ block, ids, offsets, start: i * size, end: Math.min(count, (i + 1) * size) })))
+    const failed = parts.find(p => !p.ok)
+    if (failed !== undefined && !failed.ok) return { index, code: failed.code, reason: failed.reason }
+    return hashed.ids
   }
+}
+
+function toShared (buffer: ArrayBuffer): SharedArrayBuffer {
+  const shared = new SharedArrayBuffer(buffer.byteLength)
+  new Uint8Array(shared).set(new Uint8Array(buffer))
+  return shared
 }

@@ -3,7 +3,7 @@
 import { Piscina } from 'piscina'
 import { KimuraError } from '../../shared/errors.js'
 import {
-  TASK, type AdmitMessagesOutput, type ImportBlocksInput, type ImportBlocksOutput,
+  TASK, type AdmitMessagesOutput, type HashBlockInput, type HashBlockOutput, type ImportBlocksInput, type ImportBlocksOutput,
   type RenderBlockInput, type RenderBlockOutput, type VerifyMessagesInput, type VerifyMessagesOutput, type WorkerConfig
 } from '../../shared/thread-contract.js'
 import { toTransferable } from '../../shared/bytes.js'
@@ -93,6 +93,10 @@ export class WorkerPool {
     } finally {
       this.admitInFlight--
     }
+  }
+
+  async hashBlock (input: HashBlockInput): Promise<HashBlockOutput> {
+    return await this.run<HashBlockOutput>('hashBlock', input, [])
   }
 
   async verifyMessages (input: VerifyMessagesInput): Promise<VerifyMessagesOutput> {

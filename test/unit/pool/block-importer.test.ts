@@ -18,7 +18,7 @@ interface Peer extends TestPool {
 
 async function startPeer (t: Parameters<typeof startPool>[0]): Promise<Peer> {
   const node = await startPool(t, { leaderKey: toHex(leaderKey.publicKey) })
-  return { ...node, importer: new BlockImporter(node.pool, node.store) }
+  return { ...node, importer: new BlockImporter(node.pool, node.store, leaderKey.publicKey) }
 }
 
 const encoded = (built: HashedBlock): Uint8Array => encodeBlock(built.block)
@@ -188,32 +188,24 @@ test.serial('one bad signature among 500 messages rejects the block with BLOCK_I
   t.deepEqual(snapshot(peer.store, messages), before)
 })
 
-test.serial('a large block that repeats a message is refused with BLOCK_DUPLICATE_MESSAGE after the split verification', async t => {
+test.serial('a large block that repeats a message is refused with BLOCK_DUPLICATE_MESSAGE before any message signature is checked', async t => {
   const peer = await startPeer(t)
   const messages = makeMessages(300, { contentBytes: 8 })
   messages[250] = messages[10]
   const result = await peer.importer.importBlocks([encoded(block1With(messages))])
   t.like(result, { imported: 0, error: { code: 'BLOCK_DUPLICATE_MESSAGE' } })
-  t.true(peer.tasks.includes('verifyMessages'))
+  t.deepEqual(peer.tasks, ['hashBlock'], 'only the hashing step ran: no verifyMessages slice, no import task')
   t.is(peer.store.tip().height, 0)
 })
 
-test.serial('validateBlock checks a block without writing it', async t => {
+test.serial('a large block whose header signature does not verify costs no pool task at all', async t => {
   const peer = await startPeer(t)
-  const [block1] = makeChain(1)
-  const before = snapshot(peer.store, block1.block.messages)
-
-  const verdict = await peer.importer.validateBlock(encoded(block1))
-  t.is(verdict.error, undefined)
-  t.like(verdict.imported[0], { height: 1, hash: toHex(block1.hash) })
-  t.is(verdict.tipHeight, 0)
-  t.deepEqual(snapshot(peer.store, block1.block.messages), before)
-
-  const forged = await peer.importer.validateBlock(forgeries[0].block())
-  t.is(forged.error?.code, 'BLOCK_WRONG_PROPOSER')
-
-  // Validating did not mark it known: it still imports.
-  t.like(await peer.importer.importBlocks([encoded(block1)]), { imported: 1, known: 0 })
+  const big = block1With(makeMessages(1000, { contentBytes: 8 }))
+  const forged = encodeBlock({ ...big.block, header: { ...big.block.header, signature: signDigest(senderKey, big.hash) } })
+  const result = await peer.importer.importBlocks([forged])
+  t.like(result, { imported: 0, error: { code: 'BLOCK_BAD_SIGNATURE' } })
+  t.deepEqual(peer.tasks, [])
+  t.is(peer.store.tip().height, 0)
 })
 
 test.serial('a block built by the leader\'s producer imports into a peer', async t => {

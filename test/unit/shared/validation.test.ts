@@ -9,7 +9,7 @@ import { blockHash } from '../../../src/shared/hash.js'
 import { signDigest, type SigningKey } from '../../../src/shared/keys.js'
 import { DEFAULT_PARAMS, type NetworkParams } from '../../../src/shared/params.js'
 import type { Block, HashedBlock, Message } from '../../../src/shared/types.js'
-import { validateBlock, verifyMessage, verifyMessageRange, type BlockErrorCode, type ParentInfo } from '../../../src/shared/validation.js'
+import { hashMessageIds, validateBlock, verifyMessage, verifyMessageSignatures, type BlockErrorCode, type ParentInfo } from '../../../src/shared/validation.js'
 import { BASE_TIMESTAMP, hex, leaderKey, loadVectors, makeChain, makeMessages, senderKey } from '../../helpers/fixtures.js'
 
 const GENESIS: ParentInfo = { height: 0, hash: GENESIS_HASH, timestamp: 0 }
@@ -165,22 +165,35 @@ test('rule 6: a messageRoot that does not match the messages is rejected, even w
   t.is(codeOf(check(build({ messages: [] }).block)), 'ok')
 })
 
-test('verifyMessageRange returns the ids of its range only, and fails only on messages in it', t => {
+test('hashMessageIds gives the vector ids; verifyMessageSignatures checks only its range', t => {
   const vectors = loadVectors()
   const messages: Message[] = vectors.messages.map(({ message: m }) => ({
     sender: hex(m.sender), timestamp: m.timestamp, nonce: m.nonce, content: hex(m.content), signature: hex(m.signature)
   }))
-  const ids = vectors.messages.map(m => m.id)
-  const range = (start: number, end: number, list = messages): string[] | string => {
-    const r = verifyMessageRange(list, start, end, DEFAULT_PARAMS)
-    return r.ok ? r.value.map(toHex) : r.code
-  }
-  t.deepEqual(range(0, 3), ids)
-  t.deepEqual(range(1, 3), ids.slice(1, 3))
-  t.deepEqual(range(0, 1), ids.slice(0, 1))
-  t.deepEqual(range(2, 3), ids.slice(2))
-  t.deepEqual(range(1, 1), [])
+  const hashed = hashMessageIds(messages, DEFAULT_PARAMS)
+  if (!hashed.ok) { t.fail(hashed.reason); return }
+  t.deepEqual(hashed.value.map(toHex), vectors.messages.map(m => m.id))
   const broken = [...messages, { ...messages[0], nonce: 12345 }]
-  t.deepEqual(range(0, 3, broken), ids)
-  t.is(range(2, 4, broken), 'BLOCK_INVALID_MESSAGE')
+  const brokenIds = hashMessageIds(broken, DEFAULT_PARAMS)
+  if (!brokenIds.ok) { t.fail(brokenIds.reason); return }
+  const range = (start: number, end: number): string => {
+    const r = verifyMessageSignatures(broken, brokenIds.value, start, end)
+    return r.ok ? 'ok' : r.code
+  }
+  t.is(range(0, 3), 'ok')
+  t.is(range(1, 1), 'ok')
+  t.is(range(2, 4), 'BLOCK_INVALID_MESSAGE')
+  t.is(range(3, 4), 'BLOCK_INVALID_MESSAGE')
+  t.is(codeOfIds(hashMessageIds([{ ...messages[0], content: new Uint8Array(DEFAULT_PARAMS.maxMessageBytes + 1) }], DEFAULT_PARAMS)), 'BLOCK_INVALID_MESSAGE', 'content over the limit')
+})
+
+function codeOfIds (r: ReturnType<typeof hashMessageIds>): string {
+  return r.ok ? 'ok' : r.code
+}
+
+test('a block that repeats a message whose signature is also bad is refused as a duplicate: uniqueness is checked before signatures', t => {
+  const [a, b] = makeMessages(2)
+  const bad = { ...a, signature: new Uint8Array(64).fill(3) }
+  const built = buildSignedBlock(leaderKey, { height: 1, timestamp: BASE_TIMESTAMP, prevHash: GENESIS_HASH, messages: [bad, b, bad] })
+  t.is(codeOf(check(built.block)), 'BLOCK_DUPLICATE_MESSAGE')
 })

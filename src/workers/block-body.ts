@@ -1,0 +1,47 @@
+// A large block's body, checked in steps across the pool (see HashBlockInput in the thread
+// contract): hashBlock on one worker, then verifyMessages slices on every worker.
+import { decodeBlock, decodeMessage } from '../shared/codec.js'
+import type { NetworkParams } from '../shared/params.js'
+import type { ChainStore } from '../shared/store/index.js'
+import type { HashBlockOutput, VerifyMessagesInput, VerifyMessagesOutput } from '../shared/thread-contract.js'
+import type { Message } from '../shared/types.js'
+import { hashMessageIds, validateMessageIds, verifyMessageSignatures } from '../shared/validation.js'
+
+/** Decodes the block, hashes every id, and checks size limits, uniqueness (block and chain) and the root. */
+export function hashBlock (store: ChainStore, params: NetworkParams, bytes: Uint8Array): HashBlockOutput {
+  const raw: Uint8Array[] = []
+  const decoded = decodeBlock(bytes, raw)
+  if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: decoded.reason }
+  const { header, messages } = decoded.value
+  if (messages.length > params.maxBlockMessages) return { ok: false, code: 'BLOCK_TOO_MANY_MESSAGES', reason: `${messages.length} messages, the limit is ${params.maxBlockMessages}` }
+  const ids = hashMessageIds(messages, params)
+  if (!ids.ok) return ids
+  const unique = validateMessageIds(header, ids.value, id => store.messages.has(id))
+  if (!unique.ok) return unique
+  const idBytes = new Uint8Array(ids.value.length * 32)
+  ids.value.forEach((id, i) => { idBytes.set(id, i * 32) })
+  const offsets = new Uint32Array(raw.length * 2)
+  raw.forEach((r, i) => {
+    offsets[2 * i] = r.byteOffset - bytes.byteOffset
+    offsets[2 * i + 1] = r.byteLength
+  })
+  return { ok: true, ids: idBytes.buffer, offsets: offsets.buffer }
+}
+
+/** Verifies the signatures of messages [start, end), decoding only those messages. */
+export function verifyMessages (input: VerifyMessagesInput): VerifyMessagesOutput {
+  const block = new Uint8Array(input.block)
+  const offsets = new Uint32Array(input.offsets)
+  const idBytes = new Uint8Array(input.ids)
+  const count = offsets.length / 2
+  const end = Math.min(input.end, count)
+  const messages = new Array<Message>(count)
+  const ids = new Array<Uint8Array>(count)
+  for (let i = input.start; i < end; i++) {
+    const decoded = decodeMessage(block.subarray(offsets[2 * i], offsets[2 * i] + offsets[2 * i + 1]))
+    if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: `message ${i}: ${decoded.reason}` }
+    messages[i] = decoded.value
+    ids[i] = idBytes.subarray(i * 32, i * 32 + 32)
+  }
+  return verifyMessageSignatures(messages, ids, input.start, end)
+}
