@@ -1,13 +1,18 @@
-// Real Kimura node processes for multi-node tests: 127.0.0.1, free ports, temporary data
-// directories, and a teardown that always kills the process and removes its files.
+// Real Kimura node processes for multi-node tests: 127.0.0.1, ports the nodes pick themselves,
+// temporary data directories, and a teardown that always kills the process and removes its files.
+//
+// Each node runs in its own process group, killed whole at teardown and, through an exit hook,
+// whenever the ava worker exits (a timeout included), so that no node outlives its test file.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { ExecutionContext } from 'ava'
 import type { StatusJson } from '../../src/main/api/backend.js'
+import { tempDir } from './temp-dir.js'
 import { waitFor } from './wait.js'
+
+export { tempDir }
+export type { StatusJson }
 
 /** The built entry point, as users run it. */
 export const MAIN = resolve('dist/main.js')
@@ -18,37 +23,105 @@ export const MAIN = resolve('dist/main.js')
  */
 const KEEP_LOGS_DIR = process.env.KIMURA_TEST_LOGS
 
-export async function freePort (): Promise<number> {
-  return await new Promise((resolvePort, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address !== null ? address.port : 0
-      server.close(() => { resolvePort(port) })
-    })
-  })
+// ---- Process groups, and the exit hook that kills those still alive ----
+
+/** Process group ids (the group leader's pid) of nodes not yet seen to exit. */
+const liveGroups = new Set<number>()
+let exitHookInstalled = false
+
+function killGroup (pgid: number): void {
+  try {
+    process.kill(-pgid, 'SIGKILL')
+  } catch {
+    // ESRCH: the group is already gone.
+  }
 }
 
-export type { StatusJson }
+function killLiveGroups (): void {
+  for (const pgid of liveGroups) killGroup(pgid)
+  liveGroups.clear()
+}
+
+/**
+ * Kills every live node group when this process exits: normally, by process.exit() (an ava
+ * failure or an uncaught error), or by a signal (ava sends SIGTERM to a worker that timed out;
+ * Ctrl-C sends SIGINT). The group kill is synchronous, so it runs even in an 'exit' handler. A
+ * signal handler would keep the worker alive: after killing the groups it removes itself and
+ * raises the signal again, so the worker still dies of it. Only SIGKILL of the worker cannot be
+ * caught.
+ */
+function installExitHook (): void {
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.on('exit', killLiveGroups)
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      killLiveGroups()
+      process.off(signal, onSignal)
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+    }
+    process.on(signal, onSignal)
+  }
+}
+
+// ---- What a node logs about the ports it bound ----
+
+/** The ports and addresses a node reports in its JSON log lines on stdout. */
+export interface BoundAddresses {
+  /** From 'network started': listen multiaddrs, each ending in /p2p/<peer id>. */
+  listen?: string[]
+  p2pPort?: number
+  /** From 'HTTP API listening': `api: { host, port }`. */
+  apiPort?: number
+}
+
+/** Reads one stdout line; fills in what a 'network started' or 'HTTP API listening' line reports. */
+export function readBoundAddresses (line: string, into: BoundAddresses): void {
+  if (!line.startsWith('{')) return
+  let entry: unknown
+  try {
+    entry = JSON.parse(line)
+  } catch {
+    return
+  }
+  if (typeof entry !== 'object' || entry === null || !('msg' in entry)) return
+  if (entry.msg === 'network started' && 'listen' in entry && Array.isArray(entry.listen)) {
+    const listen = entry.listen.filter((a): a is string => typeof a === 'string')
+    const port = listen.map(a => /^\/ip4\/127\.0\.0\.1\/tcp\/(\d+)\//.exec(a)?.[1]).find(p => p !== undefined)
+    into.listen = listen
+    if (port !== undefined) into.p2pPort = Number(port)
+  } else if (entry.msg === 'HTTP API listening' && 'api' in entry && typeof entry.api === 'object' && entry.api !== null &&
+      'port' in entry.api && typeof entry.api.port === 'number') {
+    into.apiPort = entry.api.port
+  }
+}
 
 export interface NodeSpec {
   leader: boolean
   dataDir: string
-  p2pPort: number
-  apiPort: number
+  /**
+   * Fixed ports, normally absent: the node then binds port 0 and the helper learns the ports it
+   * got from its log (see `p2pPort` and `apiPort` on NodeProcess).
+   */
+  p2pPort?: number
+  apiPort?: number
   blockIntervalMs: number
   leaderAddr?: string
   leaderKey?: string
   extraArgs?: string[]
   /** A name for logs and messages (`leader`, `peer-1`). */
   name?: string
-  /** `debug` unless given. */
+  /** `debug` unless given. The ports are learned from info lines: warn or error needs fixed ports. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error'
   /** Leave out --block-interval-ms, so the node runs with the default interval. */
   defaultInterval?: boolean
   /** Pass every option as a KIMURA_<NAME> environment variable instead of a flag. */
   viaEnv?: boolean
+  /**
+   * Run `node <commandLine...>` exactly as given instead of the command built from this spec
+   * (for a command line a user copies, such as the one the leader prints).
+   */
+  commandLine?: string[]
 }
 
 export interface StopOutcome {
@@ -67,20 +140,47 @@ export class NodeProcess {
   /** How many times start() spawned the process. */
   starts = 0
   private exited: Promise<number | null> = Promise.resolve(null)
+  /** What the current run logged about its ports. */
+  private bound: BoundAddresses = {}
+  /** Ports learned on the first start, reused on every restart. */
+  private learned: { p2pPort?: number, apiPort?: number } = {}
+  private stdoutRest = ''
 
-  constructor (readonly spec: NodeSpec) {}
+  constructor (readonly spec: NodeSpec) {
+    const quiet = spec.logLevel === 'warn' || spec.logLevel === 'error'
+    if (quiet && spec.commandLine === undefined && (spec.p2pPort === undefined || spec.apiPort === undefined)) {
+      throw new Error(`${this.name}: at log level ${spec.logLevel} the node does not log the ports it bound; give p2pPort and apiPort`)
+    }
+  }
 
   get name (): string {
     return this.spec.name ?? (this.spec.leader ? 'leader' : 'peer')
   }
 
-  get api (): string {
-    return `http://127.0.0.1:${this.spec.apiPort}`
+  /** The libp2p TCP port: fixed in the spec, or the one the node reported on its first start. */
+  get p2pPort (): number | undefined {
+    return this.spec.p2pPort ?? this.learned.p2pPort
   }
 
-  /** The libp2p address the process listens on, without the peer id. */
+  /** The HTTP API port: fixed in the spec, or the one the node reported on its first start. */
+  get apiPort (): number | undefined {
+    return this.spec.apiPort ?? this.learned.apiPort
+  }
+
+  get api (): string {
+    const port = this.apiPort
+    if (port === undefined) throw new Error(`${this.name} has not reported its API port yet (not started?)`)
+    return `http://127.0.0.1:${port}`
+  }
+
+  /** The libp2p address the process listens on, without the peer id (port 0 until it reported its port). */
   get listenAddr (): string {
-    return `/ip4/127.0.0.1/tcp/${this.spec.p2pPort}`
+    return `/ip4/127.0.0.1/tcp/${this.p2pPort ?? 0}`
+  }
+
+  /** The listen multiaddrs (ending in /p2p/<peer id>) the current run reported; empty before. */
+  get listenAddrs (): string[] {
+    return this.bound.listen ?? []
   }
 
   get running (): boolean {
@@ -94,7 +194,7 @@ export class NodeProcess {
       ...(s.leader ? [['--leader', undefined] as [string, undefined]] : []),
       ['--db', s.dataDir],
       ['--listen', this.listenAddr],
-      ['--api', `127.0.0.1:${s.apiPort}`],
+      ['--api', `127.0.0.1:${this.apiPort ?? 0}`],
       ['--log-level', s.logLevel ?? 'debug']
     ]
     if (s.defaultInterval !== true) options.push(['--block-interval-ms', String(s.blockIntervalMs)])
@@ -104,6 +204,7 @@ export class NodeProcess {
   }
 
   args (): string[] {
+    if (this.spec.commandLine !== undefined) return this.spec.commandLine
     const flags = this.spec.viaEnv === true ? [] : this.options().flatMap(([flag, value]) => value === undefined ? [flag] : [flag, value])
     return [MAIN, ...flags, ...(this.spec.extraArgs ?? [])]
   }
@@ -117,30 +218,59 @@ export class NodeProcess {
     return env
   }
 
-  /** Starts the process (again, on the same data directory and ports) and waits until its API answers. */
+  /**
+   * Starts the process and waits until its API answers. The first start binds port 0 and learns
+   * the ports from the log; a restart (same data directory) asks for those same ports again,
+   * since peers were configured with this node's address. Between a stop and the restart another
+   * process could take a freed port: that small window remains.
+   */
   async start (): Promise<void> {
     if (this.running) throw new Error(`${this.name} is already running`)
     this.exitCode = null
     this.exitSignal = null
+    this.bound = {}
+    this.stdoutRest = ''
     this.starts++
     if (this.starts > 1) this.output += `\n----- ${this.name}: restart ${this.starts - 1} -----\n`
-    const proc = spawn(process.execPath, this.args(), { stdio: ['ignore', 'pipe', 'pipe'], env: this.env() })
+    installExitHook()
+    // detached: the node leads its own process group, so a group kill reaches all it started.
+    const proc = spawn(process.execPath, this.args(), { stdio: ['ignore', 'pipe', 'pipe'], env: this.env(), detached: true })
     this.proc = proc
-    proc.stdout?.on('data', (chunk: Buffer) => { this.output += chunk.toString() })
+    const pgid = proc.pid
+    if (pgid !== undefined) liveGroups.add(pgid)
+    proc.stdout?.on('data', (chunk: Buffer) => { this.onStdout(chunk.toString()) })
     proc.stderr?.on('data', (chunk: Buffer) => { this.output += chunk.toString() })
     this.exited = new Promise(resolveExit => proc.once('exit', (code, signal) => {
       this.exitCode = code
       this.exitSignal = signal
+      // Whatever the node left in its group goes with it.
+      if (pgid !== undefined && liveGroups.delete(pgid)) killGroup(pgid)
       resolveExit(code)
     }))
+    proc.once('error', err => { this.output += `\n${this.name}: spawn failed: ${err.message}\n` })
     await waitFor(async () => {
       if (!this.running) throw new Error(`${this.name} exited with ${this.exitCode ?? this.exitSignal} during start:\n${this.output.slice(-3000)}`)
+      if (this.bound.apiPort === undefined) return false
       return await this.status().then(() => true, () => false)
-    }, 30_000, `${this.name}'s API to answer`)
+    }, 30_000, `${this.name} to log 'HTTP API listening' and its API to answer`)
+    this.learned = {
+      p2pPort: this.learned.p2pPort ?? this.bound.p2pPort,
+      apiPort: this.learned.apiPort ?? this.bound.apiPort
+    }
+  }
+
+  private onStdout (text: string): void {
+    this.output += text
+    const lines = (this.stdoutRest + text).split('\n')
+    this.stdoutRest = lines.pop() ?? ''
+    for (const line of lines) readBoundAddresses(line, this.bound)
   }
 
   async status (): Promise<StatusJson> {
-    const res = await fetch(`${this.api}/v1/status`)
+    // Before the node reported its port (during start), this.api is not known yet.
+    const port = this.bound.apiPort ?? this.apiPort
+    if (port === undefined) throw new Error(`${this.name} has not reported its API port`)
+    const res = await fetch(`http://127.0.0.1:${port}/v1/status`)
     if (res.status !== 200) throw new Error(`status answered ${res.status}`)
     return await res.json() as StatusJson
   }
@@ -158,10 +288,15 @@ export class NodeProcess {
     await waitFor(() => pattern.test(this.output.slice(since)), timeoutMs, `${this.name} to print ${String(pattern)}`)
   }
 
-  /** Sends a signal and waits for the exit; returns the exit code. */
+  /**
+   * Sends a signal and waits for the exit; returns the exit code. SIGKILL goes to the whole
+   * process group; another signal (a graceful SIGTERM) to the node alone, as a supervisor sends it.
+   */
   async stop (signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.proc === undefined || !this.running) return this.exitCode
-    this.proc.kill(signal)
+    const proc = this.proc
+    if (proc === undefined || !this.running) return this.exitCode
+    if (signal === 'SIGKILL' && proc.pid !== undefined) killGroup(proc.pid)
+    else proc.kill(signal)
     return await this.exited
   }
 
@@ -172,6 +307,7 @@ export class NodeProcess {
     return { code, signal: this.exitSignal, ms: performance.now() - started }
   }
 
+  /** SIGKILL to the node's process group; waits for the exit. */
   async kill (): Promise<void> {
     await this.stop('SIGKILL')
   }
@@ -190,31 +326,18 @@ export interface Cluster {
   peers: NodeProcess[]
 }
 
-/** A temporary directory removed when the test ends, pass or fail. */
-export function tempDir (t: ExecutionContext, prefix = 'kimura-test-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix))
-  t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
-  return dir
-}
-
 /**
  * A node process whose teardown kills it (registered after its data directory's, so it runs
  * first: ava runs teardowns in reverse order). Not started.
  */
-export async function createNodeProcess (t: ExecutionContext, spec: Omit<NodeSpec, 'dataDir' | 'p2pPort' | 'apiPort'> & Partial<NodeSpec>): Promise<NodeProcess> {
-  const node = new NodeProcess({
-    ...spec,
-    dataDir: spec.dataDir ?? tempDir(t),
-    p2pPort: spec.p2pPort ?? await freePort(),
-    apiPort: spec.apiPort ?? await freePort()
-  })
+export function createNodeProcess (t: ExecutionContext, spec: Omit<NodeSpec, 'dataDir'> & Partial<NodeSpec>): NodeProcess {
+  const node = new NodeProcess({ ...spec, dataDir: spec.dataDir ?? tempDir(t) })
   t.teardown(async () => {
     await node.kill()
     node.saveLog(t.title)
   })
   return node
 }
-
 export interface LeaderOptions {
   blockIntervalMs?: number
   extraArgs?: string[]
@@ -226,7 +349,7 @@ export interface LeaderOptions {
 
 export async function startLeader (t: ExecutionContext, blockIntervalMs: number | LeaderOptions = 300, extraArgs: string[] = []): Promise<NodeProcess> {
   const options = typeof blockIntervalMs === 'number' ? { blockIntervalMs, extraArgs } : blockIntervalMs
-  const node = await createNodeProcess(t, {
+  const node = createNodeProcess(t, {
     leader: true,
     blockIntervalMs: options.blockIntervalMs ?? 300,
     extraArgs: options.extraArgs ?? extraArgs,
@@ -249,7 +372,7 @@ export interface PeerOptions {
 export async function startPeer (t: ExecutionContext, leader: NodeProcess, extraArgs: string[] | PeerOptions = []): Promise<NodeProcess> {
   const options = Array.isArray(extraArgs) ? { extraArgs } : extraArgs
   const status = await leader.status()
-  const node = await createNodeProcess(t, {
+  const node = createNodeProcess(t, {
     leader: false,
     blockIntervalMs: leader.spec.blockIntervalMs,
     leaderAddr: status.listen[0],

@@ -1,13 +1,12 @@
 // The command line as users run it (issue #5, SPEC section 7): --help, a peer's required
 // options, and `kimura submit --wait` end to end against a running leader.
 import '../../../src/shared/polyfill.js'
-import { execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import test from 'ava'
 import { getMessage, readChain } from '../../helpers/api-client.js'
-import { createNodeProcess, freePort, MAIN, startLeader, tempDir } from '../../helpers/node-process.js'
-import { waitFor } from '../../helpers/wait.js'
+import { createNodeProcess, MAIN, startLeader, tempDir } from '../../helpers/node-process.js'
 
 interface Run {
   code: number | null
@@ -70,7 +69,7 @@ test.serial('`submit --wait` signs, submits and follows a message into a block',
   const leader = await startLeader(t, { blockIntervalMs: 300, logLevel: 'info' })
   const dir = tempDir(t)
   const keyFile = join(dir, 'sender.key')
-  const run = await runMain(['submit', '--api', `127.0.0.1:${leader.spec.apiPort}`, '--key', keyFile, '--wait', 'hello'], { cwd: dir, timeoutMs: 30_000 })
+  const run = await runMain(['submit', '--api', `127.0.0.1:${leader.apiPort}`, '--key', keyFile, '--wait', 'hello'], { cwd: dir, timeoutMs: 30_000 })
   t.log(`submit --wait exited ${run.code} after ${Math.round(run.ms)} ms: ${run.stdout.trim().replace(/\n/g, ' | ')}`)
   t.is(run.code, 0, run.stderr)
   const included = /^([0-9a-f]{64})\s+included in block (\d+)$/m.exec(run.stdout)
@@ -83,19 +82,23 @@ test.serial('`submit --wait` signs, submits and follows a message into a block',
   }
 
   // The same key again: a second submission is a distinct message.
-  const second = await runMain(['submit', '--api', `127.0.0.1:${leader.spec.apiPort}`, '--key', keyFile, 'hello'], { cwd: dir })
+  const second = await runMain(['submit', '--api', `127.0.0.1:${leader.apiPort}`, '--key', keyFile, 'hello'], { cwd: dir })
   t.is(second.code, 0, second.stderr)
   t.not(/^([0-9a-f]{64})/m.exec(second.stdout)?.[1], included?.[1], 'the same text twice gave the same message id')
 })
 
 test.serial('a leader and a peer configured only through KIMURA_* variables run as with flags', async t => {
-  const leader = await createNodeProcess(t, { leader: true, blockIntervalMs: 250, viaEnv: true, logLevel: 'info' })
+  const leader = createNodeProcess(t, { leader: true, blockIntervalMs: 250, viaEnv: true, logLevel: 'info' })
   t.deepEqual(leader.args().slice(1), [], 'the leader got command-line flags')
   await leader.start()
   const status = await leader.status()
   t.is(status.role, 'leader')
+  // KIMURA_LISTEN and KIMURA_API ask for port 0: the node is on the ports it reported, not on
+  // the defaults (7000 and 8080) it would use without them.
   t.true(status.listen[0]?.startsWith(`${leader.listenAddr}/p2p/`), `KIMURA_LISTEN ignored: ${status.listen.join(', ')}`)
-  const peer = await createNodeProcess(t, {
+  t.not(leader.p2pPort, 7000, 'KIMURA_LISTEN ignored: the default port')
+  t.not(leader.apiPort, 8080, 'KIMURA_API ignored: the default port')
+  const peer = createNodeProcess(t, {
     leader: false, blockIntervalMs: 250, viaEnv: true, logLevel: 'info', name: 'peer', leaderAddr: status.listen[0], leaderKey: status.leaderKey
   })
   await peer.start()
@@ -119,21 +122,20 @@ test.serial('the peer command the leader prints at start works', async t => {
   const line = /^\s*node (\S+) (--db .*--leader-key \S+)\s*$/m.exec(leader.output)
   if (line === null) return t.fail(`no peer command in the leader's output:\n${leader.output.slice(0, 2000)}`)
   t.log(`printed: node ${line[1]} ${line[2]}`)
-  // As printed, except the ports and data directory, which must not collide with anything on this host.
+  // As printed, except the data directory and the ports (0: the node picks free ones and
+  // reports them), which must not collide with anything on this host.
   const args = line[2].split(/\s+/)
   const set = (flag: string, value: string): void => { const i = args.indexOf(flag); t.true(i >= 0, `the printed command has no ${flag}`); args[i + 1] = value }
   const dir = tempDir(t)
-  const apiPort = await freePort()
   set('--db', join(dir, 'peer-data'))
-  set('--listen', `/ip4/127.0.0.1/tcp/${await freePort()}`)
-  set('--api', `127.0.0.1:${apiPort}`)
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KIMURA_')))
-  const peer = spawn(process.execPath, [line[1], ...args], { cwd: process.cwd(), env, stdio: 'ignore' })
-  const exited = new Promise(resolve => peer.once('exit', resolve))
-  t.teardown(async () => { if (peer.exitCode === null && peer.signalCode === null) { peer.kill('SIGKILL'); await exited } })
-  await waitFor(async () => {
-    const res = await fetch(`http://127.0.0.1:${apiPort}/v1/status`).catch(() => undefined)
-    return res?.status === 200 && ((await res.json()) as { height: number }).height >= 3
-  }, 15_000, 'the peer started with the printed command to follow the leader', 100)
-  t.pass()
+  set('--listen', '/ip4/127.0.0.1/tcp/0')
+  set('--api', '127.0.0.1:0')
+  // Run from the directory the leader printed its script path relative to.
+  t.is(resolve(line[1]), MAIN)
+  const peer = createNodeProcess(t, { leader: false, blockIntervalMs: 250, name: 'printed-peer', dataDir: dir, commandLine: [line[1], ...args] })
+  await peer.start()
+  await peer.waitForHeight(3, 15_000)
+  const peerStatus = await peer.status()
+  t.is(peerStatus.role, 'peer')
+  t.is(peerStatus.leaderKey, status.leaderKey)
 })
