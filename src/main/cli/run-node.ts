@@ -1,4 +1,6 @@
-// Runs a node until SIGINT or SIGTERM: a graceful stop, exit 0; a second signal forces exit.
+// Runs a node until SIGINT or SIGTERM (a graceful stop, exit 0) or until a part it cannot run
+// without fails (logged at fatal, a graceful stop, exit 1, so a supervisor restarts it). A
+// second signal forces exit.
 import { relative } from 'node:path'
 import { errorCode, errorMessage } from '../../shared/errors.js'
 import type { NodeConfig } from '../config.js'
@@ -9,40 +11,55 @@ import { KimuraNode } from '../node.js'
 const STOP_DEADLINE_MS = 15_000
 
 export async function runNode (config: NodeConfig): Promise<number> {
-  const logger = createLogger(config.logLevel)
+  const { logger, flush } = createLogger(config.logLevel, config.logFormat)
+  const exit = (code: number): never => {
+    flush()
+    process.exit(code)
+  }
   const node = new KimuraNode(config, logger)
   process.on('unhandledRejection', reason => { logger.error({ err: errorMessage(reason), code: errorCode(reason) }, 'unhandled rejection') })
+  process.on('uncaughtException', err => {
+    logger.fatal({ err: errorMessage(err), code: errorCode(err), stack: err.stack }, 'uncaught exception: exiting')
+    exit(1)
+  })
   try {
     await node.start()
   } catch (err) {
     logger.error({ err: errorMessage(err), code: errorCode(err) }, 'the node failed to start')
+    flush()
     process.stderr.write(`kimura: could not start: ${errorMessage(err)} (${errorCode(err)})\n`)
     return 1
   }
   if (config.role === 'leader') printLeaderBanner(node)
   else logger.info({ leaderAddr: config.leaderAddr, leaderKey: node.leaderPublicKey }, 'peer started')
 
-  const signal = await new Promise<NodeJS.Signals>(resolve => {
-    process.once('SIGINT', () => { resolve('SIGINT') })
-    process.once('SIGTERM', () => { resolve('SIGTERM') })
+  const reason = await new Promise<{ signal: NodeJS.Signals } | { fatal: Error }>(resolve => {
+    process.once('SIGINT', () => { resolve({ signal: 'SIGINT' }) })
+    process.once('SIGTERM', () => { resolve({ signal: 'SIGTERM' }) })
+    void node.failed.then(err => { resolve({ fatal: err }) })
   })
-  logger.info({ signal }, 'shutting down: send the signal again to force exit')
+  if ('signal' in reason) {
+    logger.info({ signal: reason.signal }, 'shutting down: send the signal again to force exit')
+  } else {
+    logger.fatal({ err: errorMessage(reason.fatal), code: errorCode(reason.fatal) }, 'a part the node cannot run without failed: stopping with exit code 1 (restart the node)')
+  }
   const force = (): void => {
     logger.warn('forced exit')
-    process.exit(1)
+    exit(1)
   }
   process.once('SIGINT', force)
   process.once('SIGTERM', force)
   const deadline = setTimeout(() => {
     logger.error({ deadlineMs: STOP_DEADLINE_MS }, 'graceful shutdown took too long')
-    process.exit(1)
+    exit(1)
   }, STOP_DEADLINE_MS)
   deadline.unref()
   await node.stop()
   logger.info('stopped')
+  const code = 'signal' in reason ? 0 : 1
   // libp2p and worker handles can outlive stop() by a tick; the state is saved, so leave now.
-  setImmediate(() => process.exit(0))
-  return 0
+  setImmediate(() => exit(code))
+  return code
 }
 
 function printLeaderBanner (node: KimuraNode): void {

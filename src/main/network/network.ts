@@ -16,6 +16,7 @@ import { BLOCKS_TOPIC, MESSAGES_TOPIC, TOPICS, createGossipsub, createTopicValid
 import { LeaderLink } from './leader-link.js'
 import { resolveNetworkOptions, type NetworkInit, type NetworkOptions } from './options.js'
 import { loadOrCreatePeerKey } from './peer-key.js'
+import { createConnectionGater } from './connection-gater.js'
 import { SyncLimits } from './sync-limits.js'
 import { MAX_SYNC_STREAMS_PER_CONNECTION, SYNC_PROTOCOL, createSyncHandler, requestBlocks } from './sync-protocol.js'
 import type { BlockSource, GossipHandler, NetworkEvents, SyncNetwork } from './types.js'
@@ -120,7 +121,13 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
       await node.start()
       await node.handle(SYNC_PROTOCOL, createSyncHandler({
         source: this.modules.blockSource,
-        limits: new SyncLimits({ maxStreamsPerPeer: options.syncMaxStreamsPerPeer, requestsPerSecond: options.syncRequestsPerSecond, burst: options.syncRequestBurst }),
+        limits: new SyncLimits({
+          maxStreamsPerPeer: options.syncMaxStreamsPerPeer,
+          maxStreamsTotal: options.syncMaxStreamsTotal,
+          maxBytesInFlight: options.syncMaxBytesInFlight,
+          requestsPerSecond: options.syncRequestsPerSecond,
+          burst: options.syncRequestBurst
+        }),
         logger: this.log
       }), { maxInboundStreams: MAX_SYNC_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_SYNC_STREAMS_PER_CONNECTION })
       this.subscribe(node)
@@ -171,9 +178,11 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
           // setups): the default 5 inbound connections per second per host would refuse a
           // batch of peers redialing a restarted leader.
           inboundConnectionThreshold: 100,
-          maxIncomingPendingConnections: 32,
+          maxIncomingPendingConnections: options.maxIncomingPendingConnections,
+          maxConnections: options.maxConnections,
           dialTimeout: 5_000
         },
+        connectionGater: createConnectionGater(options.allowPeers),
         services: {
           identify: identify(),
           pubsub: createGossipsub({ maxBlockBytes: options.maxBlockBytes, leaderPeerId: this.leader?.peerId.toString() })

@@ -10,8 +10,22 @@ export interface NetworkOptions {
   leaderAddr?: string
   /** Largest encoded block (SPEC 4); bounds inbound gossip and sync frames. */
   maxBlockBytes: number
+  /**
+   * When set, the only peer ids this node connects with (SPEC 7 --allow-peers, with the
+   * leader's and the configured peers' ids added): any other connection is closed right after
+   * the encryption handshake, before a stream opens, and no other peer is dialled.
+   */
+  allowPeers?: readonly string[]
+  /** Connections kept at most; libp2p prunes the least valuable beyond it. */
+  maxConnections: number
+  /** Inbound connections still in their handshake at once; more are refused. */
+  maxIncomingPendingConnections: number
   /** Sync streams one peer may have open on this node at once; extra ones are reset. */
   syncMaxStreamsPerPeer: number
+  /** Sync streams served at once across all peers (peer ids are free: this is the real bound). */
+  syncMaxStreamsTotal: number
+  /** Sync response bytes held in memory at once across all streams. */
+  syncMaxBytesInFlight: number
   /** Sustained sync requests per second accepted from one peer (token bucket refill). */
   syncRequestsPerSecond: number
   /** Sync requests one peer may burst before the refill rate applies (bucket size). */
@@ -26,9 +40,20 @@ export interface NetworkOptions {
 /** The options a caller must give; everything else has a default. */
 export type NetworkInit = Pick<NetworkOptions, 'dataDir' | 'listen' | 'maxBlockBytes'> & Partial<NetworkOptions>
 
-export const DEFAULT_NETWORK_OPTIONS: Readonly<Omit<NetworkOptions, 'dataDir' | 'listen' | 'leaderAddr' | 'maxBlockBytes'>> = Object.freeze({
+export const DEFAULT_NETWORK_OPTIONS: Readonly<Omit<NetworkOptions, 'dataDir' | 'listen' | 'leaderAddr' | 'maxBlockBytes' | 'allowPeers'>> = Object.freeze({
+  // A permissioned network of up to ~100 nodes, each in a mesh of about a dozen: 128 leaves
+  // room for every node of a small network to reach the leader while bounding the
+  // per-connection memory (buffers, gossip state) a flood of connections can cost.
+  maxConnections: 128,
+  maxIncomingPendingConnections: 32,
   // One pipelined request in flight plus one finishing is all an honest client needs.
   syncMaxStreamsPerPeer: 2,
+  // 16 responses of at most 8 MiB each would be 128 MiB; the byte budget below is the bound
+  // that matters, this one caps the bookkeeping.
+  syncMaxStreamsTotal: 16,
+  // Four full responses at once: enough for several peers catching up in parallel, and a
+  // fixed ceiling (about 32 MiB) on what readers that never read can pin.
+  syncMaxBytesInFlight: 32 * 1024 * 1024,
   // A catching-up client asks for up to 512 blocks or 8 MiB per request and imports each
   // batch before the next finishes, so 10/s is far above honest use yet bounds disk reads.
   syncRequestsPerSecond: 10,

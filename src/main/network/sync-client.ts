@@ -136,10 +136,6 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     return await this.queued.promise
   }
 
-  isSyncing (): boolean {
-    return this.current !== undefined
-  }
-
   private startQueued (): void {
     const queued = this.queued
     if (queued === undefined) return

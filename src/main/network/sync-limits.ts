@@ -1,5 +1,7 @@
-// Per-peer limits for the sync server: concurrent streams and a request-rate token bucket.
-// No timers: buckets refill from the clock passed in, so tests drive time.
+// Limits for the sync server, per peer and across all peers: concurrent streams, a request-rate
+// token bucket, and the response bytes held in memory at once. Peer ids cost nothing to make,
+// so the totals (not the per-peer limits) are what bound the server's memory. No timers:
+// buckets refill from the clock passed in, so tests drive time.
 
 /** Buckets kept at most; beyond it, full (idle) buckets are dropped first. */
 const MAX_TRACKED_PEERS = 1024
@@ -11,35 +13,96 @@ interface Bucket {
 
 export interface SyncLimitsInit {
   maxStreamsPerPeer: number
+  /** Sync streams served at once across all peers. */
+  maxStreamsTotal: number
   requestsPerSecond: number
   burst: number
+  /** Response bytes read from the store and not yet drained to the network, across all streams. */
+  maxBytesInFlight: number
 }
 
-export type AdmitVerdict = 'ok' | 'too-many-streams' | 'rate-limited'
+export type RefusedVerdict = 'too-many-streams' | 'server-busy' | 'rate-limited'
+
+/**
+ * A stream waiting this long for its reader to take more bytes may be closed to make room for
+ * a new stream when every slot is taken: an honest reader drains a response continuously, so
+ * only readers that stopped reading lose their slot.
+ */
+export const STALLED_STREAM_EVICT_MS = 1_000
+
+/** One admitted stream: its bytes and whether it waits on its reader. Released exactly once. */
+export class SyncTicket {
+  /** Set while the stream waits for its reader to drain what was sent. */
+  stalledSince: number | undefined
+  bytes = 0
+  released = false
+
+  constructor (readonly peer: string, private readonly limits: SyncLimits, readonly evict: () => void) {}
+
+  /** Reserves `n` response bytes for this stream; false when the server holds too much already. */
+  reserve (n: number): boolean {
+    return this.limits.reserve(this, n)
+  }
+
+  release (): void {
+    this.limits.release(this)
+  }
+}
 
 export class SyncLimits {
   private readonly buckets = new Map<string, Bucket>()
-  private readonly active = new Map<string, number>()
+  private readonly perPeer = new Map<string, number>()
+  private readonly tickets = new Set<SyncTicket>()
+  private bytes = 0
 
   constructor (private readonly init: SyncLimitsInit) {}
 
-  /** Admits one more stream from `peer` at time `now` (ms); on 'ok' the caller must call release(). */
-  admit (peer: string, now: number): AdmitVerdict {
-    const open = this.active.get(peer) ?? 0
+  /**
+   * Admits one more stream from `peer` at time `now` (ms); the caller must release the ticket.
+   * When every slot is taken, a stream stalled on its reader for STALLED_STREAM_EVICT_MS is
+   * evicted (its `evict` runs) to make room.
+   */
+  admit (peer: string, now: number, evict: () => void): SyncTicket | RefusedVerdict {
+    const open = this.perPeer.get(peer) ?? 0
     if (open >= this.init.maxStreamsPerPeer) return 'too-many-streams'
+    if (this.tickets.size >= this.init.maxStreamsTotal && !this.evictStalled(now)) return 'server-busy'
     if (!this.takeToken(peer, now)) return 'rate-limited'
-    this.active.set(peer, open + 1)
-    return 'ok'
+    this.perPeer.set(peer, open + 1)
+    const ticket = new SyncTicket(peer, this, evict)
+    this.tickets.add(ticket)
+    return ticket
   }
 
-  release (peer: string): void {
-    const open = (this.active.get(peer) ?? 0) - 1
-    if (open <= 0) this.active.delete(peer)
-    else this.active.set(peer, open)
+  /** @internal SyncTicket.reserve */
+  reserve (ticket: SyncTicket, n: number): boolean {
+    if (ticket.released) return false
+    // When nothing is held a block always fits, else one larger than the budget could never be served.
+    if (this.bytes > 0 && this.bytes + n > this.init.maxBytesInFlight) return false
+    this.bytes += n
+    ticket.bytes += n
+    return true
   }
 
-  activeStreams (peer: string): number {
-    return this.active.get(peer) ?? 0
+  /** @internal SyncTicket.release */
+  release (ticket: SyncTicket): void {
+    if (ticket.released) return
+    ticket.released = true
+    this.tickets.delete(ticket)
+    this.bytes = Math.max(0, this.bytes - ticket.bytes)
+    const open = (this.perPeer.get(ticket.peer) ?? 0) - 1
+    if (open <= 0) this.perPeer.delete(ticket.peer)
+    else this.perPeer.set(ticket.peer, open)
+  }
+
+  private evictStalled (now: number): boolean {
+    for (const ticket of this.tickets) {
+      if (ticket.stalledSince !== undefined && now - ticket.stalledSince >= STALLED_STREAM_EVICT_MS) {
+        ticket.release()
+        ticket.evict()
+        return true
+      }
+    }
+    return false
   }
 
   private takeToken (peer: string, now: number): boolean {

@@ -18,7 +18,7 @@ import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { writeU64BE } from '../../shared/bytes.js'
 import { KimuraError, errorMessage } from '../../shared/errors.js'
-import type { SyncLimits } from './sync-limits.js'
+import type { SyncLimits, SyncTicket } from './sync-limits.js'
 import type { BlockSource } from './types.js'
 
 export const SYNC_PROTOCOL = '/kimura/sync/1.0.0'
@@ -38,6 +38,13 @@ export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 export const REQUEST_READ_TIMEOUT_MS = 5_000
 /** libp2p-level cap on sync streams per connection; SyncLimits applies the tighter per-peer one. */
 export const MAX_SYNC_STREAMS_PER_CONNECTION = 8
+/**
+ * A response whose reader has not taken the bytes already sent within this long is cut off
+ * (the stream is reset): a reader that never reads cannot pin the blocks it asked for.
+ */
+export const SYNC_WRITE_STALL_MS = 5_000
+/** The longest one response may take from request to close, however steadily it is read. */
+export const SYNC_RESPONSE_DEADLINE_MS = 60_000
 
 export interface SyncRequest {
   from: number
@@ -76,10 +83,10 @@ export function createSyncHandler (init: SyncServerInit): (stream: Stream, conne
   const { source, limits, logger } = init
   return async (stream, connection) => {
     const peer = connection.remotePeer.toString()
-    const admitted = limits.admit(peer, Date.now())
-    if (admitted !== 'ok') {
-      logger.debug({ peer, reason: admitted }, 'sync request refused')
-      stream.abort(new KimuraError('ERR_SYNC', `sync request refused: ${admitted}`))
+    const ticket = limits.admit(peer, Date.now(), () => { stream.abort(new KimuraError('ERR_SYNC', 'sync response evicted: its reader stopped reading')) })
+    if (typeof ticket === 'string') {
+      logger.debug({ peer, reason: ticket }, 'sync request refused')
+      stream.abort(new KimuraError('ERR_SYNC', `sync request refused: ${ticket}`))
       return
     }
     try {
@@ -89,13 +96,13 @@ export function createSyncHandler (init: SyncServerInit): (stream: Stream, conne
         stream.abort(new KimuraError('ERR_SYNC', 'malformed sync request'))
         return
       }
-      const sent = await sendBlocks(stream, source, request)
+      const sent = await sendBlocks(stream, source, request, ticket)
       logger.debug({ peer, from: request.from, count: request.count, sent }, 'sync request served')
     } catch (err) {
       logger.debug({ peer, err: errorMessage(err) }, 'sync stream failed')
       stream.abort(err instanceof Error ? err : new Error(String(err)))
     } finally {
-      limits.release(peer)
+      ticket.release()
     }
   }
 }
@@ -120,19 +127,35 @@ async function readRequest (stream: Stream): Promise<SyncRequest | undefined> {
   return decodeSyncRequest(buffer.subarray(0, length))
 }
 
-async function sendBlocks (stream: Stream, source: BlockSource, request: SyncRequest): Promise<number> {
-  // The source promises these caps; they are enforced here too, since they bound this node's memory.
-  const blocks = source.getEncodedBlocks(request.from, Math.min(request.count, MAX_RESPONSE_BLOCKS), MAX_RESPONSE_BYTES)
+/**
+ * Sends the blocks one at a time, each read from the store only once the server's byte budget
+ * has room for it, so what a response holds in memory is bounded across all streams. A reader
+ * that stops reading is cut off after SYNC_WRITE_STALL_MS; when the budget is full the
+ * response ends early (the client asks again from where it stopped), or, before any block,
+ * the stream is reset.
+ */
+async function sendBlocks (stream: Stream, source: BlockSource, request: SyncRequest, ticket: SyncTicket): Promise<number> {
   const limit = Math.min(request.count, MAX_RESPONSE_BLOCKS)
+  const deadline = AbortSignal.timeout(SYNC_RESPONSE_DEADLINE_MS)
   let bytes = 0
   let sent = 0
-  for (const block of blocks) {
-    if (sent >= limit || (sent > 0 && bytes + block.byteLength > MAX_RESPONSE_BYTES)) break
+  while (sent < limit) {
+    const [block] = source.getEncodedBlocks(request.from + sent, 1, MAX_RESPONSE_BYTES)
+    if (block === undefined) break
+    if (sent > 0 && bytes + block.byteLength > MAX_RESPONSE_BYTES) break
+    if (!ticket.reserve(block.byteLength)) {
+      if (sent === 0) throw new KimuraError('ERR_SYNC', 'sync server busy: response budget full')
+      break
+    }
     bytes += block.byteLength
     sent++
-    if (!stream.send(encode.single(block))) await stream.onDrain()
+    if (!stream.send(encode.single(block))) {
+      ticket.stalledSince = Date.now()
+      await stream.onDrain({ signal: AbortSignal.any([deadline, AbortSignal.timeout(SYNC_WRITE_STALL_MS)]) })
+      ticket.stalledSince = undefined
+    }
   }
-  await stream.close()
+  await stream.close({ signal: deadline })
   return sent
 }
 

@@ -24,6 +24,8 @@ export class BlockProducer {
   private slot = 0
   private current: Promise<void> = Promise.resolve()
   private running = false
+  /** The code of the failure production is stuck on: logged once when it starts and once when it ends. */
+  private failing: string | undefined
 
   constructor (private readonly options: BlockProducerOptions, private readonly modules: BlockProducerModules) {}
 
@@ -43,6 +45,17 @@ export class BlockProducer {
     await this.current
   }
 
+  /** A failure that repeats every tick (a full disk) is logged when it starts, not every tick. */
+  private failed (code: string, reason: string): void {
+    const { logger } = this.modules
+    if (code === this.failing) {
+      logger.debug({ code, reason }, 'block production still failing')
+      return
+    }
+    this.failing = code
+    logger.error({ code, reason }, 'block production failed; retrying every slot (logged again when it changes or resumes)')
+  }
+
   private schedule (): void {
     if (!this.running) return
     const due = this.startedAt + this.slot * this.options.blockIntervalMs
@@ -58,14 +71,16 @@ export class BlockProducer {
       const built = await this.modules.build(started, this.options.maxBlockMessages)
       metrics.buildTime.observe((Date.now() - started) / 1000)
       if (!built.ok) {
-        logger.error({ code: built.code, reason: built.reason }, 'block production failed')
+        this.failed(built.code, built.reason)
       } else {
+        if (this.failing !== undefined) logger.info({ height: built.height, after: this.failing }, 'block production resumed')
+        this.failing = undefined
         metrics.blocksProduced.inc()
         const recipients = await this.modules.publish(new Uint8Array(built.block))
         logger.info({ height: built.height, hash: built.hash, messages: built.messageCount, lateMs: started - due, buildMs: Date.now() - started, recipients }, 'block produced')
       }
     } catch (err) {
-      logger.error({ code: errorCode(err), err: errorMessage(err) }, 'block production failed')
+      this.failed(errorCode(err), errorMessage(err))
     }
     // The next slot still in the future; slots that passed during a slow build are skipped.
     const next = Math.max(this.slot + 1, Math.floor((Date.now() - this.startedAt) / this.options.blockIntervalMs) + 1)

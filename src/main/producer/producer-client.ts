@@ -1,4 +1,6 @@
-// The main thread's side of the producer worker: starts it, talks to it through comlink.
+// The main thread's side of the producer worker: starts it, talks to it through comlink, and
+// notices when it dies. A comlink call to a dead worker never settles, so every call races
+// the worker's end, and the owner hears of an unexpected end at once (onDied).
 import { Worker } from 'node:worker_threads'
 import { wrap, releaseProxy, type Remote } from 'comlink/dist/esm/comlink.mjs'
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
@@ -7,12 +9,19 @@ import type { BuildBlockOutput, ProducerApi, ProducerConfig } from '../../shared
 
 const WORKER_URL = new URL('../../workers/producer-worker.js', import.meta.url)
 
+export interface ProducerClientHooks {
+  /** The worker ended without stop() (a crash, an exit, an uncaught error in it). */
+  onDied?: (err: KimuraError) => void
+}
+
 export class ProducerClient {
   private worker: Worker | undefined
   private api: Remote<ProducerApi> | undefined
   private inFlight: Promise<unknown> = Promise.resolve()
+  /** Rejects when the running worker ends unexpectedly. */
+  private died: Promise<never> = new Promise<never>(() => {})
 
-  constructor (private readonly config: ProducerConfig) {}
+  constructor (private readonly config: ProducerConfig, private readonly hooks: ProducerClientHooks = {}) {}
 
   /** Starts the worker and waits until it has loaded its key and store. */
   async start (): Promise<void> {
@@ -20,12 +29,26 @@ export class ProducerClient {
     const worker = new Worker(WORKER_URL, { workerData: this.config })
     this.worker = worker
     this.api = wrap<ProducerApi>(nodeEndpoint(worker))
-    const failed = new Promise<never>((_resolve, reject) => {
-      worker.once('error', err => { reject(new KimuraError('ERR_WORKER_TASK', `the producer worker failed to start: ${err.message}`, {}, { cause: err })) })
+    let errorSeen: Error | undefined
+    let started = false
+    this.died = new Promise<never>((_resolve, reject) => {
+      worker.once('error', err => { errorSeen = err })
+      worker.once('exit', code => {
+        if (this.worker !== worker) return
+        const cause = errorSeen === undefined ? `exit code ${code}` : errorSeen.message
+        const err = new KimuraError('ERR_WORKER_DIED', `the producer worker ended unexpectedly: ${cause}`, { exitCode: code }, { cause: errorSeen })
+        this.worker = undefined
+        this.api = undefined
+        reject(err)
+        // A worker that fails while starting fails start(); only a running one is news.
+        if (started) this.hooks.onDied?.(err)
+      })
     })
+    this.died.catch(() => undefined)
     try {
-      const publicKey = await Promise.race([this.api.publicKey(), failed])
+      const publicKey = await Promise.race([this.api.publicKey(), this.died])
       if (publicKey !== this.config.leaderKey) throw new KimuraError('ERR_KEY_FILE', 'the key file does not hold the configured leader key')
+      started = true
     } catch (err) {
       await this.stop()
       throw err
@@ -35,7 +58,7 @@ export class ProducerClient {
   async buildBlock (timestamp: number, maxMessages: number): Promise<BuildBlockOutput> {
     const api = this.api
     if (api === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the producer is stopped')
-    const build = api.buildBlock(timestamp, maxMessages)
+    const build = Promise.race([api.buildBlock(timestamp, maxMessages), this.died])
     this.inFlight = build.catch(() => undefined)
     return await build
   }

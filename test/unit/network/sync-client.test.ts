@@ -116,7 +116,10 @@ test('an invalid block stops the round; nothing retries it on its own', async t 
   t.like(results[0], { status: 'invalid', imported: 14, peer: 'leader', error: { code: 'BLOCK_WRONG_HEIGHT' } })
   t.is(importer.height, 14)
   t.false(network.log.includes('request other 15'), 'a refused block ends the round, it does not move on to another peer')
-  t.false(client.isSyncing())
+  // The client is idle again: a new trigger runs a round of its own at once.
+  network.corruptFrom = Infinity
+  t.like(await client.requestSync(), { status: 'synced', from: 15 })
+  t.is(results.length, 2)
 })
 
 test('a failing peer falls back to the next one; blocks that arrived meanwhile are skipped', async t => {

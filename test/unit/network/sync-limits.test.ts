@@ -1,24 +1,74 @@
 import '../../../src/shared/polyfill.js'
 import test from 'ava'
-import { SyncLimits } from '../../../src/main/network/sync-limits.js'
+import { STALLED_STREAM_EVICT_MS, SyncLimits, SyncTicket, type SyncLimitsInit } from '../../../src/main/network/sync-limits.js'
+
+const noEvict = (): void => {}
+
+function limits (over: Partial<SyncLimitsInit> = {}): SyncLimits {
+  return new SyncLimits({ maxStreamsPerPeer: 2, maxStreamsTotal: 100, requestsPerSecond: 100, burst: 100, maxBytesInFlight: 1000, ...over })
+}
+
+function ticket (l: SyncLimits, peer: string, now = 0, evict = noEvict): SyncTicket {
+  const admitted = l.admit(peer, now, evict)
+  if (typeof admitted === 'string') throw new Error(`expected a ticket, got ${admitted}`)
+  return admitted
+}
 
 test('at most maxStreamsPerPeer streams per peer; release frees a slot', t => {
-  const limits = new SyncLimits({ maxStreamsPerPeer: 2, requestsPerSecond: 100, burst: 100 })
-  t.is(limits.admit('a', 0), 'ok')
-  t.is(limits.admit('a', 0), 'ok')
-  t.is(limits.admit('a', 0), 'too-many-streams')
-  t.is(limits.admit('b', 0), 'ok', 'limits are per peer')
-  limits.release('a')
-  t.is(limits.activeStreams('a'), 1)
-  t.is(limits.admit('a', 0), 'ok')
+  const l = limits()
+  const first = ticket(l, 'a')
+  ticket(l, 'a')
+  t.is(l.admit('a', 0, noEvict), 'too-many-streams')
+  t.true(l.admit('b', 0, noEvict) instanceof SyncTicket, 'limits are per peer')
+  first.release()
+  first.release()
+  t.true(l.admit('a', 0, noEvict) instanceof SyncTicket, 'a release frees one slot, once')
+  t.is(l.admit('a', 0, noEvict), 'too-many-streams')
+})
+
+test('at most maxStreamsTotal streams across all peers, whatever their ids', t => {
+  const l = limits({ maxStreamsTotal: 3 })
+  const tickets = [ticket(l, 'p1'), ticket(l, 'p2'), ticket(l, 'p3')]
+  t.is(l.admit('p4', 0, noEvict), 'server-busy')
+  tickets[0].release()
+  t.true(l.admit('p4', 0, noEvict) instanceof SyncTicket)
+})
+
+test('when every slot is taken, a stream stalled on its reader long enough is evicted for a new one', t => {
+  const l = limits({ maxStreamsTotal: 2 })
+  const evicted: string[] = []
+  const a = ticket(l, 'a', 0, () => evicted.push('a'))
+  ticket(l, 'b', 0, () => evicted.push('b'))
+  a.stalledSince = 100
+  t.is(l.admit('c', 100 + STALLED_STREAM_EVICT_MS - 1, noEvict), 'server-busy', 'not stalled long enough yet')
+  t.deepEqual(evicted, [])
+  t.true(l.admit('c', 100 + STALLED_STREAM_EVICT_MS, noEvict) instanceof SyncTicket)
+  t.deepEqual(evicted, ['a'], 'the stalled stream, not the one still reading')
+  t.true(a.released)
+  t.false(a.reserve(1), 'an evicted stream may hold nothing more')
+})
+
+test('response bytes are bounded across all streams; a stream holding nothing may take one block when nothing is held', t => {
+  const l = limits({ maxBytesInFlight: 1000 })
+  const a = ticket(l, 'a')
+  const b = ticket(l, 'b')
+  t.true(a.reserve(600))
+  t.true(a.reserve(400))
+  t.false(b.reserve(1), 'the budget is full')
+  a.release()
+  t.true(b.reserve(5000), 'a block larger than the whole budget is still served when nothing else is held')
+  t.false(ticket(l, 'c').reserve(1))
+  b.release()
+  t.true(ticket(l, 'c').reserve(1000))
 })
 
 test('the token bucket allows a burst, then refills from the clock', t => {
-  const limits = new SyncLimits({ maxStreamsPerPeer: 100, requestsPerSecond: 2, burst: 3 })
+  const l = limits({ maxStreamsPerPeer: 100, requestsPerSecond: 2, burst: 3 })
   const take = (now: number): string => {
-    const verdict = limits.admit('p', now)
-    if (verdict === 'ok') limits.release('p')
-    return verdict
+    const verdict = l.admit('p', now, noEvict)
+    if (typeof verdict === 'string') return verdict
+    verdict.release()
+    return 'ok'
   }
   t.deepEqual([take(0), take(0), take(0), take(0)], ['ok', 'ok', 'ok', 'rate-limited'])
   t.is(take(499), 'rate-limited', 'under one token after 499 ms at 2/s')
@@ -29,20 +79,16 @@ test('the token bucket allows a burst, then refills from the clock', t => {
 })
 
 test('a refused stream (too many) costs no token', t => {
-  const limits = new SyncLimits({ maxStreamsPerPeer: 1, requestsPerSecond: 0.001, burst: 2 })
-  t.is(limits.admit('p', 0), 'ok')
-  t.is(limits.admit('p', 0), 'too-many-streams')
-  limits.release('p')
-  t.is(limits.admit('p', 0), 'ok')
-  limits.release('p')
-  t.is(limits.admit('p', 0), 'rate-limited')
+  const l = limits({ maxStreamsPerPeer: 1, requestsPerSecond: 0.001, burst: 2 })
+  const first = ticket(l, 'p')
+  t.is(l.admit('p', 0, noEvict), 'too-many-streams')
+  first.release()
+  ticket(l, 'p').release()
+  t.is(l.admit('p', 0, noEvict), 'rate-limited')
 })
 
 test('tracking many peers stays bounded and keeps working', t => {
-  const limits = new SyncLimits({ maxStreamsPerPeer: 1, requestsPerSecond: 1, burst: 1 })
-  for (let i = 0; i < 5000; i++) {
-    t.is(limits.admit(`peer-${i}`, i), 'ok')
-    limits.release(`peer-${i}`)
-  }
-  t.is(limits.admit('peer-4999', 4999), 'rate-limited')
+  const l = limits({ maxStreamsPerPeer: 1, requestsPerSecond: 1, burst: 1 })
+  for (let i = 0; i < 5000; i++) ticket(l, `peer-${i}`, i).release()
+  t.is(l.admit('peer-4999', 4999, noEvict), 'rate-limited')
 })

@@ -1,0 +1,52 @@
+// --allow-peers through the connection gater: a peer id outside the set is closed right after
+// the handshake, so it can open no stream (no gossip, no sync), while an allowed peer connects
+// and follows as usual.
+import '../../../src/shared/polyfill.js'
+import test from 'ava'
+import { buildChain } from './memory-chain.js'
+import { createNode, reachSubscribers, tempDir, waitForLeader } from './nodes.js'
+import { waitFor } from '../../helpers/wait.js'
+
+/** A node's peer id, made by starting and stopping it once on `dataDir` (the key persists). */
+async function peerIdFor (t: Parameters<typeof createNode>[0], dataDir: string): Promise<string> {
+  const node = await createNode(t, { dataDir })
+  const id = node.network.peerId
+  await node.network.stop()
+  return id
+}
+
+test.serial('a leader with --allow-peers serves the allowed peer and closes every other one before any stream', async t => {
+  const allowedDir = await tempDir(t)
+  const allowedId = await peerIdFor(t, allowedDir)
+  const served: number[] = []
+  const chain = buildChain(5)
+  const leader = await createNode(t, {
+    allowPeers: [allowedId],
+    blockSource: {
+      getEncodedBlocks: (from, count) => { served.push(from); return chain.slice(from - 1, from - 1 + count) },
+      tipHeight: () => chain.length
+    }
+  })
+  const leaderAddr = leader.network.getMultiaddrs()[0]
+
+  const allowed = await createNode(t, { dataDir: allowedDir, leaderAddr })
+  await waitForLeader(allowed)
+  await reachSubscribers(leader, 'blocks', 1)
+  t.is((await allowed.network.requestBlocks(leader.network.peerId, 1, 5)).length, 5, 'the allowed peer syncs')
+
+  const outsider = await createNode(t, { leaderAddr })
+  const outsiderId = outsider.network.peerId
+  const servedBefore = served.length
+  // It keeps redialing; every attempt is refused after the Noise handshake.
+  await new Promise(resolve => setTimeout(resolve, 1500))
+  t.is(outsider.leaderConnections.count, 0, 'the outsider never got a connection it could use')
+  t.is(outsider.network.connectedPeerCount(), 0)
+  t.false(leader.network.syncPeers().includes(outsiderId), 'the leader holds no connection to it')
+  const err = await t.throwsAsync(outsider.network.requestBlocks(leader.network.peerId, 1, 5))
+  t.is((err as { code?: string } | undefined)?.code, 'ERR_SYNC')
+  t.is(served.length, servedBefore, 'no sync stream of the outsider reached the store')
+  t.is(await outsider.network.publishBlock(new Uint8Array([1, 2, 3])), 0, 'nothing it publishes reaches the leader')
+
+  // The allowed peer is unaffected.
+  await waitFor(() => allowed.network.connectedPeerCount() === 1, 5_000, 'the allowed peer still connected')
+})
