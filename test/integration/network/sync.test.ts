@@ -9,12 +9,12 @@ import test, { type ExecutionContext } from 'ava'
 import { createLibp2p } from 'libp2p'
 import { bytesEqual } from '../../../src/shared/bytes.js'
 import { signingKeyFromSeed } from '../../../src/shared/keys.js'
-import { SyncClient, type SyncResult } from '../../../src/main/network/sync-client.js'
+import { SyncClient } from '../../../src/main/network/sync-client.js'
 import { MAX_RESPONSE_BLOCKS, MAX_RESPONSE_BYTES, SYNC_PROTOCOL, encodeSyncRequest, requestBlocks } from '../../../src/main/network/sync-protocol.js'
-import type { BlockSource } from '../../../src/main/network/types.js'
+import type { BlockSource, SyncNetwork } from '../../../src/main/network/types.js'
 import { waitFor } from '../../helpers/wait.js'
 import { MemoryChain, buildChain } from './memory-chain.js'
-import { createNode, silentLogger, type TestNode } from './nodes.js'
+import { createNode, silentLogger, waitForLeader, type TestNode } from './nodes.js'
 
 const CHAIN = buildChain(1000)
 
@@ -33,13 +33,10 @@ async function rawClient (t: ExecutionContext, server: TestNode): Promise<Libp2p
   return node
 }
 
-/** Sends raw bytes as a sync request; returns what came back and whether the stream was reset. */
-async function exchange (client: Libp2p, server: TestNode, request: Uint8Array, stream?: Stream): Promise<{ bytes: number, reset: boolean }> {
-  const s = stream ?? await client.dialProtocol(peerIdFromString(server.network.peerId), SYNC_PROTOCOL)
+/** Reads a stream to its end; returns how many bytes came and whether the stream was reset. */
+async function readAll (s: Stream): Promise<{ bytes: number, reset: boolean }> {
   let bytes = 0
   try {
-    s.send(request)
-    await s.close()
     for await (const chunk of s) bytes += chunk.byteLength
   } catch {
     return { bytes, reset: true }
@@ -47,41 +44,58 @@ async function exchange (client: Libp2p, server: TestNode, request: Uint8Array, 
   return { bytes, reset: s.status === 'reset' || s.status === 'aborted' }
 }
 
-test.serial('a node that joins 1,000 blocks late catches up through SyncClient, pipelined', async t => {
-  const leader = await createNode(t, { chain: await chainOf(CHAIN.length) })
-  const peer = await createNode(t, { leaderAddr: leader.network.getMultiaddrs()[0] })
-  const requests: Array<{ from: number, count: number }> = []
-  const network = peer.network
-  const spy = {
+/** Sends raw bytes as a sync request on a new stream; returns what came back and whether the stream was reset. */
+async function exchange (client: Libp2p, server: TestNode, request: Uint8Array): Promise<{ bytes: number, reset: boolean }> {
+  const s = await client.dialProtocol(peerIdFromString(server.network.peerId), SYNC_PROTOCOL)
+  try {
+    s.send(request)
+    await s.close()
+  } catch {
+    return { bytes: 0, reset: true }
+  }
+  return await readAll(s)
+}
+
+/** A SyncNetwork over `network` that records every request the client sends. */
+function recordingNetwork (network: TestNode['network']): { spy: SyncNetwork, requests: Array<{ peer: string, from: number, count: number }> } {
+  const requests: Array<{ peer: string, from: number, count: number }> = []
+  const spy: SyncNetwork = {
     syncPeers: () => network.syncPeers(),
-    requestBlocks: async (id: string, from: number, count: number, signal?: AbortSignal) => {
-      requests.push({ from, count })
-      return await network.requestBlocks(id, from, count, signal)
+    requestBlocks: async (peer: string, from: number, count: number, signal?: AbortSignal) => {
+      requests.push({ peer, from, count })
+      return await network.requestBlocks(peer, from, count, signal)
     },
     on: network.on.bind(network),
     off: network.off.bind(network)
   }
+  return { spy, requests }
+}
+
+test.serial('a node that joins 1,000 blocks late catches up through SyncClient, pipelined', async t => {
+  const leader = await createNode(t, { chain: await chainOf(CHAIN.length) })
+  const peer = await createNode(t, { leaderAddr: leader.network.getMultiaddrs()[0] })
+  // Connected before the client starts: its first round is the only one until the test asks.
+  await waitForLeader(peer)
+  const { spy, requests } = recordingNetwork(peer.network)
   const client = new SyncClient({ network: spy, importer: peer.chain, logger: silentLogger })
-  const results: SyncResult[] = []
-  client.on('done', r => results.push(r))
   t.teardown(async () => { await client.stop() })
   client.start()
 
-  await waitFor(() => results.some(r => r.status === 'synced' && r.imported > 0), 30_000, 'a completed sync')
-  t.is(peer.chain.tipHeight(), CHAIN.length)
+  // The round ends when a request past the end comes back empty.
+  await waitFor(() => peer.chain.tipHeight() === CHAIN.length && requests.some(r => r.from === CHAIN.length + 1), 30_000, 'the peer to import the chain and ask past its end')
   t.true(peer.chain.blocks.every((b, i) => bytesEqual(b, CHAIN[i])))
-  const synced = results.find(r => r.status === 'synced' && r.imported > 0)
-  t.like(synced, { from: 1, to: 1000, imported: 1000, peer: leader.network.peerId })
-  // 512 + 488 + an empty answer: each next request was sent before the previous batch was imported.
-  t.deepEqual(requests.slice(-3), [{ from: 1, count: 512 }, { from: 513, count: 512 }, { from: 1001, count: 512 }])
+  // 512 + 488 + an empty answer, all from the leader: each next request was sent before the
+  // previous batch was imported (two imports for three requests).
+  t.deepEqual(requests.map(r => [r.from, r.count]), [[1, 512], [513, 512], [1001, 512]])
+  t.true(requests.every(r => r.peer === leader.network.peerId), 'a request went to another peer than the leader')
   t.is(peer.chain.importCalls, 2)
 
   // Caught up: a new request finds nothing to do.
   const again = await client.requestSync()
-  t.like(again, { status: 'synced', imported: 0, from: 1001, to: 1000 })
+  t.like(again, { status: 'synced', imported: 0, from: 1001, to: 1000, peer: leader.network.peerId })
 })
 
-test.serial('a peer that sends an invalid block stops the sync round', async t => {
+test.serial('a peer that sends an invalid block stops the sync round; nothing retries on its own', async t => {
   // The server's store holds, at height 3, a block from another chain.
   const forged = buildChain(3, signingKeyFromSeed(new Uint8Array(32).fill(1)))
   const source: BlockSource = {
@@ -90,20 +104,27 @@ test.serial('a peer that sends an invalid block stops the sync round', async t =
   }
   const leader = await createNode(t, { blockSource: source })
   const peer = await createNode(t, { leaderAddr: leader.network.getMultiaddrs()[0] })
-  await waitFor(() => peer.network.isLeaderConnected(), 10_000, 'the leader connection')
-  const client = new SyncClient({ network: peer.network, importer: peer.chain, logger: silentLogger })
-  const results: SyncResult[] = []
-  client.on('done', r => results.push(r))
+  await waitForLeader(peer)
+  const { spy, requests } = recordingNetwork(peer.network)
+  // A retry after a failed round would come 50 ms later: soon enough to be seen below.
+  const client = new SyncClient({ network: spy, importer: peer.chain, logger: silentLogger }, { retryMinMs: 50, retryMaxMs: 50 })
   t.teardown(async () => { await client.stop() })
   client.start()
-  await waitFor(() => results.length > 0, 10_000, 'the first round')
-  t.like(results[0], { status: 'invalid', from: 1, to: 2, imported: 2, peer: leader.network.peerId })
-  // Block 3 was built on another chain: it does not extend block 2.
-  t.is(results[0]?.error?.code, 'BLOCK_WRONG_PREV_HASH')
+  // Blocks 1 and 2 are stored; block 3 was built on another chain and does not extend block 2.
+  await waitFor(() => peer.chain.tipHeight() === 2, 10_000, 'the first round to import blocks 1 and 2')
+  t.is(requests[0]?.from, 1)
+  t.true(peer.chain.blocks.every((b, i) => bytesEqual(b, CHAIN[i])))
+
+  // The next trigger asks again (from 3) and stops again, with the importer's code.
+  const round = await client.requestSync()
+  t.like(round, { status: 'invalid', from: 3, to: 2, imported: 0, peer: leader.network.peerId })
+  t.is(round.error?.code, 'BLOCK_WRONG_PREV_HASH')
   t.is(peer.chain.tipHeight(), 2)
-  // The next trigger asks again (from 3) and stops again; nothing retries on its own.
-  t.like(await client.requestSync(), { status: 'invalid', from: 3, imported: 0 })
-  t.is(results.length, 2)
+  const asked = requests.length
+  t.true(requests.some(r => r.from === 3), 'the second round did not ask from height 3')
+  // An invalid answer is not a transport failure: no retry timer asks again.
+  await new Promise(resolve => setTimeout(resolve, 300))
+  t.is(requests.length, asked, 'the client asked again on its own after an invalid block')
 })
 
 test.serial('the sync server caps a response at 512 blocks and 8 MiB, whatever the source returns', async t => {
@@ -125,11 +146,10 @@ test.serial('the sync server caps a response at 512 blocks and 8 MiB, whatever t
 
   const many = await requestBlocks(client, peer, { from: 1, count: 100_000 }, options)
   t.is(many.length, MAX_RESPONSE_BLOCKS)
-  t.deepEqual(calls[0], [1, MAX_RESPONSE_BLOCKS, MAX_RESPONSE_BYTES])
-
   const few = await requestBlocks(client, peer, { from: 7, count: 3 }, options)
   t.is(few.length, 3)
-  t.deepEqual(calls[1], [7, 3, MAX_RESPONSE_BYTES])
+  // The server never asks its source for more than one response may hold.
+  t.deepEqual(calls.filter(([, count, maxBytes]) => count > MAX_RESPONSE_BLOCKS || maxBytes > MAX_RESPONSE_BYTES), [])
 
   big = true
   const heavy = await requestBlocks(client, peer, { from: 1, count: 10 }, options)
@@ -163,15 +183,39 @@ test.serial('the sync server resets malformed requests and keeps serving', async
 })
 
 test.serial('the sync server allows 2 concurrent streams per peer and rate-limits requests', async t => {
-  const server = await createNode(t, { chain: await chainOf(5), syncRequestBurst: 4, syncRequestsPerSecond: 0.01 })
+  // Heights 1 and 2 hold 3 MiB each: a response to them outgrows the stream's send window, so
+  // the server holds its stream (and its slot) until the client reads. The source's calls show
+  // when the server has admitted a stream and is serving it.
+  const big = new Uint8Array(3 * 1024 * 1024).fill(7)
+  const served: number[] = []
+  const source: BlockSource = {
+    tipHeight: () => 5,
+    getEncodedBlocks: (from, count) => {
+      served.push(from)
+      return Array.from({ length: Math.max(0, Math.min(count, 6 - from)) }, (_, i) => from + i <= 2 ? big : CHAIN[from + i - 1])
+    }
+  }
+  const server = await createNode(t, { blockSource: source, syncRequestBurst: 4, syncRequestsPerSecond: 0.01 })
   const client = await rawClient(t, server)
   const peer = peerIdFromString(server.network.peerId)
-  // Two streams held open without a request occupy both slots; a third is reset at once.
+  // Two streams ask for heights 1..2 and stop reading: both slots are taken once the server
+  // serves both (waited for, not assumed), and a third stream is then reset at once.
   const held = await Promise.all([client.dialProtocol(peer, SYNC_PROTOCOL), client.dialProtocol(peer, SYNC_PROTOCOL)])
-  await waitFor(async () => (await exchange(client, server, encodeSyncRequest({ from: 1, count: 1 }))).reset, 5_000, 'the third stream to be reset')
-  const request = encodeSyncRequest({ from: 1, count: 1 })
-  const answers = await Promise.all(held.map(async s => await exchange(client, server, request, s)))
-  t.true(answers.every(a => !a.reset && a.bytes > 0))
+  for (const s of held) {
+    // Paused: no window updates, so the server's writes back up as with a reader that stopped.
+    s.pause()
+    s.send(encodeSyncRequest({ from: 1, count: 2 }))
+    await s.close()
+  }
+  await waitFor(() => served.filter(from => from === 1).length === 2, 5_000, 'the server to serve both held streams')
+  const request = encodeSyncRequest({ from: 3, count: 1 })
+  const third = await exchange(client, server, request)
+  t.true(third.reset, 'a third concurrent stream was served')
+  t.is(third.bytes, 0)
+  // The held streams, read now, get their whole answer.
+  const answers = await Promise.all(held.map(async s => { s.resume(); return await readAll(s) }))
+  t.deepEqual(answers.map(a => a.reset), [false, false], 'a held stream was reset')
+  t.true(answers.every(a => a.bytes > 2 * big.byteLength), `held answers of ${answers.map(a => a.bytes).join(', ')} bytes`)
   // A burst of 4 with almost no refill: the two held streams took 2 tokens (the refused third
   // took none), so 2 more requests pass and the next is refused.
   const more = [await exchange(client, server, request), await exchange(client, server, request), await exchange(client, server, request)]
