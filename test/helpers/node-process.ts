@@ -147,9 +147,11 @@ export class NodeProcess {
   private stdoutRest = ''
 
   constructor (readonly spec: NodeSpec) {
+    // The ports are read from JSON info lines: a quieter level or the pretty format hides them.
     const quiet = spec.logLevel === 'warn' || spec.logLevel === 'error'
-    if (quiet && spec.commandLine === undefined && (spec.p2pPort === undefined || spec.apiPort === undefined)) {
-      throw new Error(`${this.name}: at log level ${spec.logLevel} the node does not log the ports it bound; give p2pPort and apiPort`)
+    const pretty = (spec.extraArgs ?? []).some((arg, i, all) => arg === '--log-format=pretty' || (arg === '--log-format' && all[i + 1] === 'pretty'))
+    if ((quiet || pretty) && spec.commandLine === undefined && (spec.p2pPort === undefined || spec.apiPort === undefined)) {
+      throw new Error(`${this.name}: with ${quiet ? `log level ${spec.logLevel}` : 'pretty logs'} the node does not log the ports it bound in JSON; give p2pPort and apiPort`)
     }
   }
 
@@ -240,14 +242,20 @@ export class NodeProcess {
     if (pgid !== undefined) liveGroups.add(pgid)
     proc.stdout?.on('data', (chunk: Buffer) => { this.onStdout(chunk.toString()) })
     proc.stderr?.on('data', (chunk: Buffer) => { this.output += chunk.toString() })
-    this.exited = new Promise(resolveExit => proc.once('exit', (code, signal) => {
-      this.exitCode = code
-      this.exitSignal = signal
-      // Whatever the node left in its group goes with it.
-      if (pgid !== undefined && liveGroups.delete(pgid)) killGroup(pgid)
-      resolveExit(code)
-    }))
-    proc.once('error', err => { this.output += `\n${this.name}: spawn failed: ${err.message}\n` })
+    this.exited = new Promise(resolveExit => {
+      proc.once('exit', (code, signal) => {
+        this.exitCode = code
+        this.exitSignal = signal
+        // Whatever the node left in its group goes with it.
+        if (pgid !== undefined && liveGroups.delete(pgid)) killGroup(pgid)
+        resolveExit(code)
+      })
+      // A process that could not be spawned never exits: count it as exited, with code -1.
+      proc.once('error', err => {
+        this.output += `\n${this.name}: spawn failed: ${err.message}\n`
+        if (pgid === undefined) { this.exitCode = -1; resolveExit(-1) }
+      })
+    })
     await waitFor(async () => {
       if (!this.running) throw new Error(`${this.name} exited with ${this.exitCode ?? this.exitSignal} during start:\n${this.output.slice(-3000)}`)
       if (this.bound.apiPort === undefined) return false
