@@ -9,6 +9,9 @@ export type Role = 'leader' | 'peer'
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
 
+/** SPEC 7: --max-pending's default. */
+export const DEFAULT_MAX_PENDING = 1_000_000
+
 export interface ApiAddress {
   host: string
   port: number
@@ -30,6 +33,8 @@ export interface NodeConfig {
   logLevel: LogLevel
   /** Worker threads in the pool. */
   threads?: number
+  /** Leader: the most messages `pending` holds; a submission beyond it is refused whole (SPEC 7). */
+  maxPending: number
 }
 
 /** The raw option values, as strings, from flags or KIMURA_* variables. */
@@ -44,6 +49,7 @@ export interface RawOptions {
   blockIntervalMs: string
   logLevel: string
   threads?: string
+  maxPending: string
 }
 
 function invalid (message: string): never {
@@ -84,6 +90,7 @@ export function resolveConfig (raw: RawOptions): NodeConfig {
     api: parseApiAddress(raw.api),
     keyFile: resolve(raw.key ?? join(dataDir, 'leader.key')),
     params: { ...DEFAULT_PARAMS, blockIntervalMs: parsePositiveInt(raw.blockIntervalMs, '--block-interval-ms', 10, 3_600_000) },
+    maxPending: parsePositiveInt(raw.maxPending, '--max-pending', 1, Number.MAX_SAFE_INTEGER),
     logLevel
   }
   if (raw.threads !== undefined) config.threads = parsePositiveInt(raw.threads, '--threads', 1, 64)

@@ -121,7 +121,7 @@ export class KimuraNode {
 
     const persist = config.role === 'leader'
     p.batcher = new MessageBatcher(DEFAULT_BATCHER_OPTIONS, async batch => {
-      const output = await pool.admitMessages(batch, { mode: 'each', persist })
+      const output = await pool.admitMessages(batch, { mode: 'each', persist, maxPending: config.maxPending })
       if (output.ok) {
         metrics.messagesAdmitted.inc({ source: 'gossip' }, output.ids.length - output.rejected.length)
         for (const r of output.rejected) metrics.messagesRejected.inc({ code: r.code })
@@ -178,10 +178,11 @@ export class KimuraNode {
     }
 
     if (config.api !== null) {
-      const submission = new MessageSubmission(config.role, { pool, network, metrics })
-      p.api = new ApiServer(config.api, config.params, {
+      const apiLogger = logger.child({ component: 'api' })
+      const submission = new MessageSubmission({ role: config.role, maxPending: config.maxPending }, { pool, network, metrics, logger: apiLogger })
+      p.api = new ApiServer(config.api, {
         backend: createNodeBackend({ role: config.role, leaderKey: this.leaderPublicKey, store, pool, network, metrics, submission }),
-        logger: logger.child({ component: 'api' }),
+        logger: apiLogger,
         onRequest: (route, status) => { metrics.apiRequests.inc({ route, status: String(status) }) }
       })
       await p.api.start()

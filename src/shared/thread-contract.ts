@@ -3,6 +3,7 @@
 // (or SharedArrayBuffers, when several workers read one block). Workers return these result
 // unions and never throw for bad input: a thrown error loses its class on the way back.
 import type { NetworkParams } from './params.js'
+import type { SubmissionErrorCode, SubmissionFormat } from './submission-codec.js'
 import type { BlockErrorCode, MessageErrorCode } from './validation.js'
 
 /** Bytes that cross threads: transferred when an ArrayBuffer, shared when a SharedArrayBuffer. */
@@ -21,6 +22,7 @@ export const TASK = {
   /** Loads the worker's modules and opens its store; answers {}. */
   warmUp: 'warmUp',
   admitMessages: 'admitMessages',
+  admitSubmission: 'admitSubmission',
   hashBlock: 'hashBlock',
   verifyMessages: 'verifyMessages',
   importBlocks: 'importBlocks',
@@ -39,9 +41,14 @@ export interface AdmitMessagesInput {
   mode: 'all' | 'each'
   /** false: verify only, write nothing (a peer checks messages before relaying them). */
   persist: boolean
+  /** With persist: refuse the whole batch (POOL_FULL) if `pending` would hold more (SPEC 7). */
+  maxPending?: number
 }
 
-export type AdmitErrorCode = 'MALFORMED' | 'EMPTY_BATCH' | 'BATCH_TOO_LARGE' | MessageErrorCode
+/** The pending pool is full (SPEC 7), or the disk is (nothing of the batch was written). */
+export type PendingRefusal = 'POOL_FULL' | 'STORAGE_FULL'
+
+export type AdmitErrorCode = 'MALFORMED' | 'EMPTY_BATCH' | 'BATCH_TOO_LARGE' | MessageErrorCode | PendingRefusal
 
 export interface MessageRejection {
   index: number
@@ -57,6 +64,32 @@ export interface MessageRejection {
 export type AdmitMessagesOutput =
   | { ok: true, ids: Array<string | null>, added: number, rejected: MessageRejection[] }
   | { ok: false, code: AdmitErrorCode, reason: string, index?: number }
+
+// admitSubmission: the body of POST /v1/messages, parsed, verified and admitted whole ---------
+
+export interface AdmitSubmissionInput {
+  /** The request body as received (transferred). */
+  body: ArrayBuffer
+  format: SubmissionFormat
+  /**
+   * true (leader): append the new messages to `pending` in one durable transaction. false
+   * (peer): verify only, and answer the messages' wire bytes for gossip.
+   */
+  persist: boolean
+  /** With persist: refuse the whole batch (POOL_FULL) if `pending` would hold more (SPEC 7). */
+  maxPending: number
+}
+
+export type SubmissionRefusalCode = SubmissionErrorCode | MessageErrorCode | PendingRefusal
+
+/**
+ * The batch is admitted whole or not at all. `ids` are hex, in request order; `added` counts
+ * the messages that were new to `pending` (0 without persist). Without persist, `wire` holds
+ * every message's wire bytes back to back and `ends` the offset where each one ends.
+ */
+export type AdmitSubmissionOutput =
+  | { ok: true, ids: string[], added: number, wire?: ArrayBuffer, ends?: number[] }
+  | { ok: false, code: SubmissionRefusalCode, reason: string }
 
 // hashBlock, then verifyMessages: a large block is checked in steps across every worker --------
 // hashBlock (one worker) decodes it, hashes every id and checks uniqueness and the root, so a

@@ -6,8 +6,9 @@ import type { NetworkParams } from '../shared/params.js'
 import type { ChainStore, PendingAppend } from '../shared/store/index.js'
 import type { AdmitMessagesInput, AdmitMessagesOutput, MessageRejection } from '../shared/thread-contract.js'
 import { verifyMessage } from '../shared/validation.js'
+import { appendPendingWithin } from './admit-pending.js'
 
-export function admitMessages (store: ChainStore, params: NetworkParams, batchBytes: Uint8Array, options: Pick<AdmitMessagesInput, 'mode' | 'persist'>): AdmitMessagesOutput {
+export function admitMessages (store: ChainStore, params: NetworkParams, batchBytes: Uint8Array, options: Omit<AdmitMessagesInput, 'batch'>): AdmitMessagesOutput {
   const rawMessages: Uint8Array[] = []
   const decoded = decodeMessageBatch(batchBytes, rawMessages)
   if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: decoded.reason }
@@ -33,6 +34,7 @@ export function admitMessages (store: ChainStore, params: NetworkParams, batchBy
     entries.push({ id: verdict.value, encoded: rawMessages[i] })
   }
   if (!options.persist || entries.length === 0) return { ok: true, ids, added: 0, rejected }
-  const outcomes = store.appendPending(entries)
-  return { ok: true, ids, added: outcomes.filter(o => o === 'added').length, rejected }
+  const appended = appendPendingWithin(store, entries, options.maxPending)
+  if (!appended.ok) return appended
+  return { ok: true, ids, added: appended.added, rejected }
 }

@@ -4,10 +4,11 @@ import '../shared/polyfill.js'
 import { decodeBlock } from '../shared/codec.js'
 import { blockToJson } from '../shared/json.js'
 import type {
-  AdmitMessagesInput, AdmitMessagesOutput, HashBlockInput, HashBlockOutput, ImportBlocksInput, ImportBlocksOutput,
+  AdmitMessagesInput, AdmitMessagesOutput, AdmitSubmissionInput, AdmitSubmissionOutput, HashBlockInput, HashBlockOutput, ImportBlocksInput, ImportBlocksOutput,
   RenderBlockInput, RenderBlockOutput, VerifyMessagesInput, VerifyMessagesOutput
 } from '../shared/thread-contract.js'
 import { admitMessages as admit } from './admit-messages.js'
+import { admitSubmission as admitBody } from './admit-submission.js'
 import { hashBlock as hashBlockBody, verifyMessages as verifySlice } from './block-body.js'
 import { importBlocks as runImport } from './import-blocks.js'
 import { workerContext } from './worker-context.js'
@@ -20,6 +21,11 @@ export function warmUp (): Record<string, never> {
 export function admitMessages (input: AdmitMessagesInput): AdmitMessagesOutput {
   const { store, config } = workerContext()
   return admit(store, config.params, new Uint8Array(input.batch), input)
+}
+
+export function admitSubmission (input: AdmitSubmissionInput): AdmitSubmissionOutput {
+  const { store, config } = workerContext()
+  return admitBody(store, config.params, new Uint8Array(input.body), input)
 }
 
 export function hashBlock (input: HashBlockInput): HashBlockOutput {

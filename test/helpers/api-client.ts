@@ -1,9 +1,9 @@
 // A small client of a node's HTTP API (SPEC section 8) for multi-node tests: signed message
 // submission, blocks, messages, metrics, and whole-chain reads for comparing nodes.
 import { randomBytes } from 'node:crypto'
-import { connect } from 'node:net'
 import { signMessage } from '../../src/shared/block.js'
 import { toHex } from '../../src/shared/bytes.js'
+import { encodeMessage, joinEncodedMessages } from '../../src/shared/codec.js'
 import { messageId } from '../../src/shared/hash.js'
 import { messageToJson, type BlockJson, type MessageJson } from '../../src/shared/json.js'
 import { signingKeyFromSeed, type SigningKey } from '../../src/shared/keys.js'
@@ -49,8 +49,18 @@ export async function request<T = unknown> (node: ApiTarget, path: string, init:
 }
 
 /** POSTs a raw body (a string is sent as is) to /v1/messages. */
-export async function postMessages<T = SubmitJson | ErrorJson> (node: ApiTarget, body: string | Uint8Array): Promise<ApiAnswer<T>> {
-  return await request<T>(node, '/v1/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+export async function postMessages<T = SubmitJson | ErrorJson> (node: ApiTarget, body: string | Uint8Array, contentType = 'application/json'): Promise<ApiAnswer<T>> {
+  return await request<T>(node, '/v1/messages', { method: 'POST', headers: { 'content-type': contentType }, body })
+}
+
+/** The binary submission body (SPEC 8): a MessagePack array of wire Messages. */
+export function msgpackBatch (messages: readonly Message[]): Uint8Array {
+  return joinEncodedMessages(messages.map(encodeMessage))
+}
+
+/** Submits signed messages through the binary path. */
+export async function submitMsgpack (node: ApiTarget, messages: readonly Message[], contentType = 'application/msgpack'): Promise<ApiAnswer<SubmitJson & Partial<ErrorJson>>> {
+  return await postMessages(node, msgpackBatch(messages), contentType)
 }
 
 /** Submits signed messages as a JSON array (one object when `single`). */
@@ -69,8 +79,8 @@ export async function submitOk (node: ApiTarget, messages: readonly Message[]): 
 }
 
 /**
- * Submits to a peer, retrying while it answers 503 NO_LEADER (its link to the leader, or the
- * leader's subscription, is not up yet), as a client of a peer is told to.
+ * Submits to a peer, retrying while it answers 503 NO_PEERS (its links, or its peers'
+ * subscriptions, are not up yet), as a client of a peer is told to.
  */
 export async function submitToPeer (node: ApiTarget, messages: readonly Message[], timeoutMs = 15_000): Promise<string[]> {
   let ids: string[] | undefined
@@ -79,7 +89,7 @@ export async function submitToPeer (node: ApiTarget, messages: readonly Message[
     const answer = await submitMessages(node, messages)
     last = `${answer.status} ${answer.text}`
     if (answer.status === 202) { ids = answer.body.ids; return true }
-    if (answer.status === 503 && answer.body.error?.code === 'NO_LEADER') return false
+    if (answer.status === 503 && answer.body.error?.code === 'NO_PEERS') return false
     throw new Error(`peer submit answered ${last}`)
   }, timeoutMs, 'a peer to accept a submission', 100).catch((err: unknown) => { throw new Error(`${String(err)}; last answer: ${last}`) })
   return ids ?? []
@@ -199,62 +209,28 @@ export class Sender {
 }
 
 /**
- * POSTs a body over a raw socket the way curl does: after the headers it waits a moment for an
- * early answer (a server may refuse a declared length before reading the body), then writes the
- * body in chunks and stops writing as soon as an answer arrives. `chunked` omits content-length.
+ * POSTs a body to `path` with Node's fetch, with a content-length or, `chunked`, streamed
+ * without one; `{ error }` when fetch fails instead of answering (a reset, EPIPE).
  */
-export async function postRaw (node: ApiTarget, path: string, body: Buffer, chunked = false, earlyAnswerMs = 200): Promise<{ status: number, text: string } | { error: string }> {
-  const url = new URL(path, node.api)
-  return await new Promise(resolveAnswer => {
-    let received = Buffer.alloc(0)
-    let settled = false
-    const socket = connect(Number(url.port), url.hostname)
-    const settle = (value: { status: number, text: string } | { error: string }): void => {
-      if (settled) return
-      settled = true
-      socket.destroy()
-      resolveAnswer(value)
+export async function postWithFetch (node: ApiTarget, path: string, body: Uint8Array, chunked: boolean): Promise<ApiAnswer | { error: string }> {
+  const CHUNK = 64 * 1024
+  const stream = new ReadableStream<Uint8Array>({
+    start (controller) {
+      for (let offset = 0; offset < body.byteLength; offset += CHUNK) controller.enqueue(body.subarray(offset, offset + CHUNK))
+      controller.close()
     }
-    /** The final answer, once complete (a 100 Continue is skipped). */
-    const parse = (final: boolean): void => {
-      let text = received.toString('latin1')
-      while (/^HTTP\/1\.1 100 /.test(text) && text.includes('\r\n\r\n')) text = text.slice(text.indexOf('\r\n\r\n') + 4)
-      const headEnd = text.indexOf('\r\n\r\n')
-      if (headEnd < 0) { if (final) settle({ error: `connection closed after ${received.byteLength} bytes of answer` }); return }
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0)
-      const length = Number(/\r\ncontent-length: *(\d+)/i.exec(text.slice(0, headEnd))?.[1] ?? -1)
-      const payload = Buffer.from(text.slice(headEnd + 4), 'latin1')
-      if (length >= 0 && payload.byteLength >= length) settle({ status, text: payload.subarray(0, length).toString('utf8') })
-      else if (final) settle({ status, text: payload.toString('utf8') })
-    }
-    socket.on('data', (chunk: Buffer) => { received = Buffer.concat([received, chunk]); parse(false) })
-    socket.on('end', () => { parse(true) })
-    socket.on('close', () => { parse(true) })
-    socket.on('error', err => { if (received.byteLength > 0) parse(true); else settle({ error: err.message }) })
-    const answered = (): boolean => settled || received.byteLength > 0
-    socket.once('connect', () => {
-      const head = [
-        `POST ${url.pathname}${url.search} HTTP/1.1`, `host: ${url.host}`, 'content-type: application/json', 'connection: close',
-        chunked ? 'transfer-encoding: chunked' : `content-length: ${body.byteLength}`, '', ''
-      ].join('\r\n')
-      socket.write(head)
-      const CHUNK = 64 * 1024
-      let offset = 0
-      const writeMore = (): void => {
-        while (offset < body.byteLength && !answered()) {
-          const part = body.subarray(offset, offset + CHUNK)
-          offset += part.byteLength
-          const framed = chunked ? Buffer.concat([Buffer.from(`${part.byteLength.toString(16)}\r\n`), part, Buffer.from('\r\n')]) : part
-          // One chunk per turn of the event loop, so that an answer is seen between them.
-          if (!socket.write(framed)) { socket.once('drain', writeMore); return }
-          setImmediate(writeMore)
-          return
-        }
-        if (!answered() && chunked) socket.write('0\r\n\r\n')
-      }
-      setTimeout(writeMore, earlyAnswerMs)
-    })
   })
+  try {
+    return await request(node, path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: chunked ? stream : body,
+      ...(chunked ? { duplex: 'half' } : {})
+    })
+  } catch (err) {
+    const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : ''
+    return { error: `${String(err)}${cause}` }
+  }
 }
 
 /** p-quantile (0..1) of the values, nearest rank. */

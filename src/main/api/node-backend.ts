@@ -24,10 +24,10 @@ export interface NodeBackendModules {
 
 export function createNodeBackend (m: NodeBackendModules): ApiBackend {
   return {
-    submitMessages: async messages => await m.submission.submit(messages),
+    submitMessages: async (body, format) => await m.submission.submit(body, format),
     renderBlock: async (height, withMessages) => (await m.pool.renderBlock({ height, withMessages })).json,
     getMessage: id => {
-      const included = m.store.messages.get(id)
+      const included = m.store.message(id)
       const encoded = included?.encoded ?? m.store.pending.get(id)
       if (encoded === undefined) return undefined
       const decoded = decodeMessage(encoded)

@@ -3,7 +3,7 @@
 import { Command, Option } from 'commander'
 import { errorCode, errorMessage, KimuraError } from '../../shared/errors.js'
 import { DEFAULT_PARAMS } from '../../shared/params.js'
-import { LOG_LEVELS, resolveConfig, type RawOptions } from '../config.js'
+import { DEFAULT_MAX_PENDING, LOG_LEVELS, resolveConfig, type RawOptions } from '../config.js'
 import { runNode } from './run-node.js'
 import { runSubmit } from './submit.js'
 
@@ -25,6 +25,7 @@ function nodeOptions (cmd: Command): Command {
     .addOption(opt('--block-interval-ms <n>', 'block period in milliseconds', 'KIMURA_BLOCK_INTERVAL_MS', String(DEFAULT_PARAMS.blockIntervalMs)))
     .addOption(opt('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'KIMURA_LOG_LEVEL', 'info'))
     .addOption(opt('--threads <n>', 'worker threads in the pool (default: one per core)', 'KIMURA_THREADS'))
+    .addOption(opt('--max-pending <n>', 'leader: the most messages waiting in the pending pool; a submission beyond it is refused whole (503 POOL_FULL)', 'KIMURA_MAX_PENDING', String(DEFAULT_MAX_PENDING)))
 }
 
 export async function runCli (argv: string[]): Promise<number> {

@@ -1,10 +1,10 @@
 // `kimura submit`: signs messages with a sender key (created on first use) and posts them to
-// a node's HTTP API; with --wait, follows them until they are in a block.
+// a node's HTTP API in the binary form; with --wait, follows them until they are in a block.
 import { randomInt } from 'node:crypto'
 import { signMessage } from '../../shared/block.js'
 import { loadOrCreateSigningKey } from '../../shared/key-file.js'
 import { toHex } from '../../shared/bytes.js'
-import { messageToJson } from '../../shared/json.js'
+import { encodeMessage, joinEncodedMessages } from '../../shared/codec.js'
 import { parseApiAddress } from '../config.js'
 
 export interface SubmitOptions {
@@ -27,10 +27,11 @@ export async function runSubmit (options: SubmitOptions): Promise<number> {
   const nonce = randomInt(0, 2 ** 47)
   const timestamp = Date.now()
   const messages = options.texts.map((text, i) => signMessage(key, { timestamp, nonce: nonce + i, content: new TextEncoder().encode(text) }))
+  // The binary form (SPEC 8): a MessagePack array of wire Messages, read by the strict decoder.
   const response = await fetch(`${base}/v1/messages`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(messages.map(messageToJson))
+    headers: { 'content-type': 'application/msgpack' },
+    body: joinEncodedMessages(messages.map(encodeMessage))
   })
   const body = await response.json() as { ids?: string[], error?: { code: string, message: string } }
   if (response.status !== 202 || body.ids === undefined) {

@@ -3,7 +3,8 @@
 import { Piscina } from 'piscina'
 import { KimuraError } from '../../shared/errors.js'
 import {
-  TASK, type AdmitMessagesOutput, type HashBlockInput, type HashBlockOutput, type ImportBlocksInput, type ImportBlocksOutput,
+  TASK, type AdmitMessagesInput, type AdmitMessagesOutput, type AdmitSubmissionInput, type AdmitSubmissionOutput,
+  type HashBlockInput, type HashBlockOutput, type ImportBlocksInput, type ImportBlocksOutput,
   type RenderBlockInput, type RenderBlockOutput, type VerifyMessagesInput, type VerifyMessagesOutput, type WorkerConfig
 } from '../../shared/thread-contract.js'
 import { toTransferable } from '../../shared/bytes.js'
@@ -81,15 +82,29 @@ export class WorkerPool {
    * transferred (and so detached) when the batch spans all of it, as encodeMessageBatch's
    * output does: encode again to resend.
    */
-  async admitMessages (batch: Uint8Array, options: { mode: 'all' | 'each', persist: boolean } = { mode: 'all', persist: true }): Promise<AdmitMessagesOutput> {
+  async admitMessages (batch: Uint8Array, options: Omit<AdmitMessagesInput, 'batch'> = { mode: 'all', persist: true }): Promise<AdmitMessagesOutput> {
+    return await this.admit<AdmitMessagesOutput>('admitMessages', batch, buffer => ({ batch: buffer, ...options }))
+  }
+
+  /**
+   * Parses, verifies and (persist) durably admits the body of a submission, whole or not at
+   * all; throws ERR_POOL_OVERLOADED when the admission queue is full. The body's buffer is
+   * transferred (detached) when the body spans all of it.
+   */
+  async admitSubmission (body: Uint8Array, options: Omit<AdmitSubmissionInput, 'body'>): Promise<AdmitSubmissionOutput> {
+    return await this.admit<AdmitSubmissionOutput>('admitSubmission', body, buffer => ({ body: buffer, ...options }))
+  }
+
+  /** Admission tasks share one bounded queue (maxAdmitQueue). */
+  private async admit<R> (task: 'admitMessages' | 'admitSubmission', bytes: Uint8Array, input: (buffer: ArrayBuffer) => AdmitMessagesInput | AdmitSubmissionInput): Promise<R> {
     if (this.pool === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the worker pool is stopped')
     if (!this.canAcceptWork()) {
       throw new KimuraError('ERR_POOL_OVERLOADED', `the worker pool has ${this.admitInFlight} admissions queued`, { queued: this.admitInFlight })
     }
     this.admitInFlight++
     try {
-      const buffer = toTransferable(batch)
-      return await this.run<AdmitMessagesOutput>('admitMessages', { batch: buffer, ...options }, [buffer])
+      const buffer = toTransferable(bytes)
+      return await this.run<R>(task, input(buffer), [buffer])
     } finally {
       this.admitInFlight--
     }
