@@ -240,8 +240,9 @@ export class NodeProcess {
     this.proc = proc
     const pgid = proc.pid
     if (pgid !== undefined) liveGroups.add(pgid)
-    proc.stdout?.on('data', (chunk: Buffer) => { this.onStdout(chunk.toString()) })
-    proc.stderr?.on('data', (chunk: Buffer) => { this.output += chunk.toString() })
+    // Decoded as a stream, so a character split across chunks stays whole.
+    proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => { this.onStdout(chunk) })
+    proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => { this.output += chunk })
     this.exited = new Promise(resolveExit => {
       proc.once('exit', (code, signal) => {
         this.exitCode = code
