@@ -225,3 +225,6 @@ export function decodeBlockHeader (bytes: Uint8Array): DecodeResult<{ header: Bl
 export function decodeMessageBatch (bytes: Uint8Array, rawMessagesOut?: Uint8Array[]): DecodeResult<Message[]> {
   return decodeWith(bytes, r => readMessages(r, r.arrayLength('batch'), 'batch', rawMessagesOut))
 }
+
+// The readers and writer that other SPEC 5 payloads build on (the status answer, status.ts).
+export { DecodeError, StrictReader, decodeWith, headerToWire, packr, readHeader }
