@@ -13,7 +13,7 @@
 //            at `from` (the client is caught up). The server sends at most
 //            MAX_RESPONSE_BLOCKS blocks and stops adding blocks once MAX_RESPONSE_BYTES is
 //            reached (but always sends at least one block if it has one).
-import { decode, encode } from 'it-length-prefixed'
+import { decode, encode, type LengthDecoderFunction } from 'it-length-prefixed'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { writeU64BE } from '../../shared/bytes.js'
@@ -159,6 +159,25 @@ async function sendBlocks (stream: Stream, source: BlockSource, request: SyncReq
   return sent
 }
 
+/**
+ * A frame length as the unsigned-varint spec writes it: minimal, at most 8 bytes. The library's
+ * default reader takes 0x81 0x00 for 1 and then reads the 0x00 as data; this one refuses it.
+ * A RangeError means "incomplete", as it-length-prefixed expects.
+ */
+const minimalVarint: LengthDecoderFunction = Object.assign((data: Parameters<LengthDecoderFunction>[0]): number => {
+  let value = 0
+  for (let i = 0; i < Math.min(data.byteLength, 8); i++) {
+    const byte = data.get(i)
+    value += (byte & 0x7f) * 2 ** (7 * i)
+    if (byte < 0x80) {
+      if (byte === 0 && i > 0) throw new KimuraError('ERR_SYNC', 'sync response: a frame length that is not minimally encoded')
+      minimalVarint.bytes = i + 1
+      return value
+    }
+  }
+  throw new RangeError('incomplete frame length')
+}, { bytes: 0 })
+
 /** What requestBlocks needs from libp2p. */
 export interface SyncDialer {
   dialProtocol (peer: PeerId, protocols: string, options?: { signal?: AbortSignal }): Promise<Stream>
@@ -192,7 +211,15 @@ export async function requestBlocks (dialer: SyncDialer, peer: PeerId, request: 
     // An honest server stays within both caps (one block may exceed the byte cap on its own).
     const maxTotalBytes = Math.max(MAX_RESPONSE_BYTES, options.maxBlockBytes)
     let totalBytes = 0
-    for await (const frame of decode(stream, { maxDataLength: options.maxBlockBytes })) {
+    // it-length-prefixed ends quietly when the stream closes after a length and before its data.
+    let inFrame = false
+    const frames = decode(stream, {
+      maxDataLength: options.maxBlockBytes,
+      lengthDecoder: minimalVarint,
+      onLength: () => { inFrame = true },
+      onData: () => { inFrame = false }
+    })
+    for await (const frame of frames) {
       if (blocks.length >= limit) throw new KimuraError('ERR_SYNC', `peer sent more than the ${limit} blocks asked for`)
       totalBytes += frame.byteLength
       if (totalBytes > maxTotalBytes) throw new KimuraError('ERR_SYNC', `peer sent more than ${maxTotalBytes} bytes in one response`)
@@ -201,6 +228,7 @@ export async function requestBlocks (dialer: SyncDialer, peer: PeerId, request: 
     // A reset ends the iteration without an error on some paths: only a clean close is a full answer.
     if (signal.aborted) throw new KimuraError('ERR_SYNC', 'sync request aborted or timed out')
     if (stream.status === 'aborted' || stream.status === 'reset') throw new KimuraError('ERR_SYNC', `sync stream ${stream.status}`)
+    if (inFrame) throw new KimuraError('ERR_SYNC', 'sync response ends inside a frame')
     return blocks
   } catch (err) {
     stream?.abort(err instanceof Error ? err : new Error(String(err)))
