@@ -1,0 +1,115 @@
+// Watching node processes from outside while the load runs: when each height first appears on
+// a node (GET /v1/status every ~20 ms), each node's anonymous and resident memory (/proc every
+// ~100 ms), and the leader's event-loop delay (prom-client's gauges on GET /metrics).
+import { metricValue, getMetrics, type ApiTarget } from '../../test/helpers/api-client.js'
+import type { StatusJson } from '../../test/helpers/node-process.js'
+import { nowMs, readMemory, sleep } from './common.js'
+
+/** Polls a node's status; records the first time each height was seen. */
+export class HeightWatcher {
+  /** firstSeen[h]: epoch ms (nowMs) when the node first reported a height >= h. */
+  readonly firstSeen: number[] = [0]
+  last: StatusJson | undefined
+  /** When `last` was read (nowMs). */
+  lastAt = 0
+  private running = false
+  private loop: Promise<void> = Promise.resolve()
+
+  constructor (readonly name: string, private readonly node: ApiTarget, private readonly intervalMs = 20) {}
+
+  get height (): number {
+    return this.firstSeen.length - 1
+  }
+
+  start (): void {
+    if (this.running) return
+    this.running = true
+    this.loop = this.poll()
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    await this.loop
+  }
+
+  private async poll (): Promise<void> {
+    while (this.running) {
+      try {
+        const res = await fetch(`${this.node.api}/v1/status`)
+        const status = await res.json() as StatusJson
+        const at = nowMs()
+        this.last = status
+        this.lastAt = at
+        while (this.firstSeen.length <= status.height) this.firstSeen.push(at)
+      } catch {
+        // A poll that fails (the node is busy or stopping) is only a missed sample.
+      }
+      await sleep(this.intervalMs)
+    }
+  }
+}
+
+export interface MemoryPeaks {
+  /** Bytes; NaN when the process could not be read. */
+  peakAnon: number
+  peakRss: number
+  lastAnon: number
+  lastRss: number
+}
+
+/** Samples the memory of named processes every `intervalMs`; peaks since the last reset. */
+export class MemorySampler {
+  private readonly peaks = new Map<string, MemoryPeaks>()
+  private timer: NodeJS.Timeout | undefined
+
+  constructor (private readonly pids: ReadonlyMap<string, number>, private readonly intervalMs = 100) {
+    this.reset()
+  }
+
+  start (): void {
+    this.sample()
+    this.timer ??= setInterval(() => { this.sample() }, this.intervalMs)
+  }
+
+  stop (): void {
+    clearInterval(this.timer)
+    this.timer = undefined
+  }
+
+  /** The peaks since the last reset, by name; then starts over. */
+  reset (): Record<string, MemoryPeaks> {
+    const out = Object.fromEntries(this.peaks)
+    for (const name of this.pids.keys()) this.peaks.set(name, { peakAnon: NaN, peakRss: NaN, lastAnon: NaN, lastRss: NaN })
+    return out
+  }
+
+  private sample (): void {
+    for (const [name, pid] of this.pids) {
+      const memory = readMemory(pid)
+      const peaks = this.peaks.get(name)
+      if (memory === undefined || peaks === undefined) continue
+      peaks.lastAnon = memory.anonBytes
+      peaks.lastRss = memory.rssBytes
+      peaks.peakAnon = Number.isNaN(peaks.peakAnon) ? memory.anonBytes : Math.max(peaks.peakAnon, memory.anonBytes)
+      peaks.peakRss = Number.isNaN(peaks.peakRss) ? memory.rssBytes : Math.max(peaks.peakRss, memory.rssBytes)
+    }
+  }
+}
+
+export interface EventLoopWindow {
+  /** prom-client's p99 and max of the event-loop delay since the previous scrape, ms. */
+  p99Ms: number
+  maxMs: number
+}
+
+/**
+ * Scrapes a node's event-loop gauges. prom-client resets its delay histogram at every scrape,
+ * so a scrape reports the window since the previous one: scrape at the start of a phase (the
+ * figure is dropped) and at its end (the figure is the phase's). The node samples at a 10 ms
+ * resolution and the histogram holds the interval between samples, so an idle loop reads ~10 ms.
+ */
+export async function scrapeEventLoop (node: ApiTarget): Promise<EventLoopWindow> {
+  const text = await getMetrics(node)
+  const seconds = (name: string): number => metricValue(text, name) ?? NaN
+  return { p99Ms: 1000 * seconds('kimura_nodejs_eventloop_lag_p99_seconds'), maxMs: 1000 * seconds('kimura_nodejs_eventloop_lag_max_seconds') }
+}
