@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path'
 import { multiaddr } from '@multiformats/multiaddr'
 import { fromHex } from '../shared/bytes.js'
 import { KimuraError } from '../shared/errors.js'
+import { isValidPublicKey } from '../shared/keys.js'
 import { DEFAULT_PARAMS, type NetworkParams } from '../shared/params.js'
 
 export type Role = 'leader' | 'peer'
@@ -100,6 +101,7 @@ export function resolveConfig (raw: RawOptions): NodeConfig {
     config.leaderAddr = parseMultiaddr(raw.leaderAddr, '--leader-addr')
     if (!config.leaderAddr.includes('/p2p/')) invalid('--leader-addr must end in /p2p/<peer id> (copy it from the leader\'s start-up output)')
     config.leaderKey = fromHex(raw.leaderKey, 32) ?? invalid('--leader-key must be 64 hex characters (a 32-byte public key)')
+    if (!isValidPublicKey(config.leaderKey)) invalid(`--leader-key ${raw.leaderKey} is not a valid Ed25519 public key (not a canonical point of the prime-order subgroup: small-order, mixed-order, non-canonical or off the curve; SPEC 1); copy the key the leader prints on start`)
   }
   return config
 }

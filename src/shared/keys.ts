@@ -1,52 +1,67 @@
-// Ed25519 through node:crypto (RFC 8032, pure). Public keys are imported once and cached:
-// importing a key on every verification halves the verification rate.
-import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
-import { bytesKey } from './bytes.js'
+// Ed25519 through libsodium (sodium-native). Its crypto_sign_verify_detached is exactly the
+// strict rule of SPEC 1: small-order and non-canonical keys and R refused, S < L, and
+// cofactorless verification ([S]B - [k]A must encode to R byte for byte). It takes raw 32-byte
+// keys, so there is no key object to import or cache.
+import sodium from 'sodium-native'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './params.js'
 
-// DER prefixes that wrap a raw 32-byte Ed25519 key as SPKI (public) or PKCS#8 (private seed).
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex')
-
-/** Bounded cache of imported public keys; cleared whole when full (senders are few and stable). */
-const PUBLIC_KEY_CACHE_LIMIT = 10_000
-const publicKeyCache = new Map<string, KeyObject>()
+const SEED_BYTES = 32
+const SECRET_KEY_BYTES = 64
 
 export interface SigningKey {
+  /** The 32-byte Ed25519 public key. */
   readonly publicKey: Uint8Array
-  readonly privateKey: KeyObject
+  /** libsodium's 64-byte secret key: the seed followed by the public key. */
+  readonly secretKey: Uint8Array
 }
 
-export function publicKeyObject (publicKey: Uint8Array): KeyObject {
-  const cacheKey = bytesKey(publicKey)
-  let key = publicKeyCache.get(cacheKey)
-  if (key === undefined) {
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' })
-    if (publicKeyCache.size >= PUBLIC_KEY_CACHE_LIMIT) publicKeyCache.clear()
-    publicKeyCache.set(cacheKey, key)
-  }
-  return key
+/**
+ * `bytes` as a Buffer over the same memory, or a copy when they live in shared memory:
+ * sodium-native answers undefined, not a verdict, for views of a SharedArrayBuffer (blocks
+ * shared by the pool's workers are such views).
+ */
+function plain (bytes: Uint8Array): Buffer {
+  if (bytes.buffer instanceof SharedArrayBuffer) return Buffer.from(bytes)
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 /** A signing key from its 32-byte RFC 8032 seed. */
 export function signingKeyFromSeed (seed: Uint8Array): SigningKey {
-  if (seed.byteLength !== 32) throw new RangeError(`an Ed25519 seed is 32 bytes, got ${seed.byteLength}`)
-  const privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' })
-  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' })
-  return { privateKey, publicKey: new Uint8Array(spki.subarray(SPKI_PREFIX.byteLength)) }
+  if (seed.byteLength !== SEED_BYTES) throw new RangeError(`an Ed25519 seed is 32 bytes, got ${seed.byteLength}`)
+  const publicKey = Buffer.alloc(PUBLIC_KEY_BYTES)
+  const secretKey = Buffer.alloc(SECRET_KEY_BYTES)
+  sodium.crypto_sign_seed_keypair(publicKey, secretKey, plain(seed))
+  return { publicKey: new Uint8Array(publicKey), secretKey }
 }
 
 export function signDigest (key: SigningKey, digest: Uint8Array): Uint8Array {
-  return new Uint8Array(sign(null, digest, key.privateKey))
+  const signature = Buffer.alloc(SIGNATURE_BYTES)
+  sodium.crypto_sign_detached(signature, plain(digest), plain(key.secretKey))
+  return new Uint8Array(signature.buffer, signature.byteOffset, signature.byteLength)
 }
 
-/** Verifies an Ed25519 signature; false (never a throw) for malformed keys or signatures. */
+/** Verifies an Ed25519 signature (SPEC 1); false, never a throw, for malformed keys or signatures. */
 export function verifyDigest (publicKey: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean {
+  // libsodium reads only the first 64 bytes of a longer signature: the lengths are checked here.
   if (publicKey.byteLength !== PUBLIC_KEY_BYTES || signature.byteLength !== SIGNATURE_BYTES) return false
   try {
-    return verify(null, digest, publicKeyObject(publicKey), signature)
+    return sodium.crypto_sign_verify_detached(plain(signature), plain(digest), plain(publicKey)) === true
   } catch {
-    // A 32-byte string that is not a valid curve point fails the import.
+    return false
+  }
+}
+
+/**
+ * Whether `key` may be configured as a public key (`--leader-key`): a canonical encoding of a
+ * curve point that is not of small order. crypto_core_ed25519_is_valid_point also refuses
+ * points outside the prime-order subgroup (mixed-order keys), which no honest key generation
+ * makes, so it is stricter than SPEC 1 asks of message senders, never looser.
+ */
+export function isValidPublicKey (key: Uint8Array): boolean {
+  if (key.byteLength !== PUBLIC_KEY_BYTES) return false
+  try {
+    return sodium.crypto_core_ed25519_is_valid_point(plain(key)) === true
+  } catch {
     return false
   }
 }

@@ -1,28 +1,24 @@
 // The libp2p peer identity, kept in the data directory so that a restarted node keeps its
-// peer id and the addresses its peers were configured with stay valid (SPEC 1).
-import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+// peer id and the addresses its peers were configured with stay valid (SPEC 1). A key file
+// like the leader's: private to its owner (mode 0600, checked on load), fsync'd when created.
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
-import { KimuraError, errorCode, errorMessage } from '../../shared/errors.js'
+import { KimuraError, errorMessage } from '../../shared/errors.js'
+import { createPrivateKeyFile, readPrivateKeyFile } from '../../shared/key-file.js'
 
 export const PEER_KEY_FILE = 'peer.key'
 
 /** Loads `<dataDir>/peer.key` (libp2p private key protobuf), creating an Ed25519 one on first start. */
 export async function loadOrCreatePeerKey (dataDir: string): Promise<PrivateKey> {
   const path = join(dataDir, PEER_KEY_FILE)
-  let bytes: Uint8Array | undefined
-  try {
-    bytes = await readFile(path)
-  } catch (err) {
-    if (errorCode(err) !== 'ENOENT') throw new KimuraError('ERR_KEY_FILE', `cannot read the peer key ${path}: ${errorMessage(err)}`, { path }, { cause: err })
+  if (!existsSync(path)) {
+    const key = await generateKeyPair('Ed25519')
+    // false: another process created the file meanwhile; its key is the one to use.
+    if (createPrivateKeyFile(path, privateKeyToProtobuf(key))) return key
   }
-  if (bytes !== undefined) return parsePeerKey(bytes, path)
-
-  const key = await generateKeyPair('Ed25519')
-  await writeKeyFile(dataDir, path, privateKeyToProtobuf(key))
-  return key
+  return parsePeerKey(readPrivateKeyFile(path), path)
 }
 
 function parsePeerKey (bytes: Uint8Array, path: string): PrivateKey {
@@ -34,17 +30,4 @@ function parsePeerKey (bytes: Uint8Array, path: string): PrivateKey {
   }
   if (key.type !== 'Ed25519') throw new KimuraError('ERR_KEY_FILE', `the peer key ${path} is ${key.type}, expected Ed25519`, { path })
   return key
-}
-
-/** Writes through a temporary file and a rename, so a crash never leaves a truncated key. */
-async function writeKeyFile (dataDir: string, path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-  try {
-    await mkdir(dataDir, { recursive: true })
-    await writeFile(tmp, bytes, { mode: 0o600, flag: 'wx', flush: true })
-    await rename(tmp, path)
-  } catch (err) {
-    await rm(tmp, { force: true })
-    throw new KimuraError('ERR_KEY_FILE', `cannot write the peer key ${path}: ${errorMessage(err)}`, { path }, { cause: err })
-  }
 }
