@@ -106,11 +106,13 @@ test.serial('a leader and a peer configured only through KIMURA_* variables run 
   const peerStatus = await peer.status()
   t.is(peerStatus.role, 'peer')
   t.is(peerStatus.leaderKey, status.leaderKey)
-  // KIMURA_BLOCK_INTERVAL_MS: blocks 250 ms apart, not 5 s.
+  // KIMURA_BLOCK_INTERVAL_MS: blocks 250 ms apart on average, not 5 s. (Single gaps jitter with
+  // the host's load; the schedule itself is schedule.test.ts's subject.)
   const blocks = await readChain(leader, 6)
   const gaps = blocks.slice(1).map((b, i) => b.header.timestamp - blocks[i].header.timestamp)
-  t.log(`block gaps with KIMURA_BLOCK_INTERVAL_MS=250: ${gaps.join(', ')} ms`)
-  t.true(gaps.every(g => g > 100 && g < 1000))
+  const mean = (blocks[5].header.timestamp - blocks[0].header.timestamp) / 5
+  t.log(`block gaps with KIMURA_BLOCK_INTERVAL_MS=250: ${gaps.join(', ')} ms, mean ${mean} ms`)
+  t.true(mean > 125 && mean < 1000, `mean block gap ${mean} ms`)
   t.true(leader.output.includes(leader.spec.dataDir), 'KIMURA_DB ignored')
 })
 
