@@ -1,7 +1,7 @@
 // Durable admission through the pool (WorkerPool.admitMessages, as the HTTP API calls it):
 // batches of 500 pre-signed messages, each batch new, so every message is verified and really
 // appended to `pending` in one durable LMDB transaction per batch; several batches in flight.
-import { encodeMessageBatch } from '../src/shared/codec.js'
+import { encodeMessageBatch } from '../test/helpers/message-batch.js'
 import { signedMessages, withNode } from './fixtures.js'
 import { measure, withTempDir, type BenchContext, type Figures } from './util.js'
 

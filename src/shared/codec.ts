@@ -35,28 +35,81 @@ export function encodeBlock (block: Block): Uint8Array {
   return copyBytes(packr.pack([BLOCK_FORMAT_VERSION, headerToWire(block.header), block.messages.map(messageToWire)]))
 }
 
-/** Encodes a list of Messages as one MessagePack array (batches crossing threads). */
-export function encodeMessageBatch (messages: readonly Message[]): Uint8Array {
-  return copyBytes(packr.pack(messages.map(messageToWire)))
+/** Bytes of a MessagePack array header for `n` elements (fixarray, array16 or array32, as msgpackr writes). */
+function arrayHeaderBytes (n: number): number {
+  return n <= 15 ? 1 : n <= 0xffff ? 3 : 5
+}
+
+function writeArrayHeader (out: Uint8Array, offset: number, n: number): number {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
+  if (n <= 15) out[offset] = 0x90 | n
+  else if (n <= 0xffff) { out[offset] = 0xdc; view.setUint16(offset + 1, n) } else { out[offset] = 0xdd; view.setUint32(offset + 1, n) }
+  return offset + arrayHeaderBytes(n)
+}
+
+/** Copies `parts` into `out` from `offset`; when `offsets` is given, records each part's offset and length there. */
+function writeParts (out: Uint8Array, offset: number, parts: readonly Uint8Array[], offsets?: Uint32Array): void {
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i]
+    out.set(part, offset)
+    if (offsets !== undefined) {
+      offsets[2 * i] = offset
+      offsets[2 * i + 1] = part.byteLength
+    }
+    offset += part.byteLength
+  }
+}
+
+function totalBytes (parts: readonly Uint8Array[]): number {
+  let total = 0
+  for (const part of parts) total += part.byteLength
+  return total
 }
 
 /**
- * A MessagePack array of already encoded Messages, each one complete value: the same bytes as
- * encodeMessageBatch of the decoded messages, without decoding and encoding them again.
+ * A MessagePack array of already encoded Messages, each one complete value: the bytes msgpackr
+ * gives for the array of the decoded messages, without decoding and encoding them again.
  */
 export function joinEncodedMessages (parts: readonly Uint8Array[]): Uint8Array {
-  const n = parts.length
-  const headerBytes = n <= 15 ? 1 : n <= 0xffff ? 3 : 5
-  const out = new Uint8Array(parts.reduce((total, p) => total + p.byteLength, headerBytes))
-  const view = new DataView(out.buffer)
-  if (n <= 15) out[0] = 0x90 | n
-  else if (n <= 0xffff) { out[0] = 0xdc; view.setUint16(1, n) } else { out[0] = 0xdd; view.setUint32(1, n) }
-  let offset = headerBytes
-  for (const part of parts) {
-    out.set(part, offset)
-    offset += part.byteLength
-  }
+  const out = new Uint8Array(arrayHeaderBytes(parts.length) + totalBytes(parts))
+  writeParts(out, writeArrayHeader(out, 0, parts.length), parts)
   return out
+}
+
+/** A Block spliced from its header and its messages' encodings (see spliceBlock). */
+export interface SplicedBlock {
+  /** The encoded Block; owns its buffer, so its `.buffer` can be transferred. */
+  encoded: Uint8Array
+  /** Uint32 pairs: each message's byte offset and length in `encoded`. */
+  messageOffsets: Uint32Array
+}
+
+/**
+ * The encoded Block of `header` and of messages already encoded (each one complete Message),
+ * written around their bytes instead of decoding and encoding every message again: the same
+ * bytes as encodeBlock of the decoded block when the messages are msgpackr's encoding.
+ */
+export function spliceBlock (header: BlockHeader, encodedMessages: readonly Uint8Array[]): SplicedBlock {
+  const n = encodedMessages.length
+  // msgpackr's output is a view of its reusable buffer: copied into `encoded` before any other pack.
+  const headerBytes = packr.pack(headerToWire(header))
+  const out = new Uint8Array(2 + headerBytes.byteLength + arrayHeaderBytes(n) + totalBytes(encodedMessages))
+  out[0] = 0x93 // fixarray of 3: [version, Header, [Message, ...]]
+  out[1] = BLOCK_FORMAT_VERSION // a positive fixint
+  out.set(headerBytes, 2)
+  const messageOffsets = new Uint32Array(2 * n)
+  writeParts(out, writeArrayHeader(out, 2 + headerBytes.byteLength, n), encodedMessages, messageOffsets)
+  return { encoded: out, messageOffsets }
+}
+
+/** Uint32 pairs: the offset and length in `block` of each message view the strict decoder gave (rawMessagesOut). */
+export function messageOffsetsIn (block: Uint8Array, rawMessages: readonly Uint8Array[]): Uint32Array {
+  const offsets = new Uint32Array(2 * rawMessages.length)
+  for (let i = 0; i < rawMessages.length; i++) {
+    offsets[2 * i] = rawMessages[i].byteOffset - block.byteOffset
+    offsets[2 * i + 1] = rawMessages[i].byteLength
+  }
+  return offsets
 }
 
 class DecodeError extends Error {}
@@ -121,7 +174,13 @@ class StrictReader {
       case 0xd1: this.need(2, what); value = v.getInt16(this.pos); this.pos += 2; break
       case 0xd2: this.need(4, what); value = v.getInt32(this.pos); this.pos += 4; break
       case 0xd3: this.need(8, what); value = safeFromBigInt(v.getBigInt64(this.pos), what); this.pos += 8; break
-      case 0xcb: this.need(8, what); value = v.getFloat64(this.pos); this.pos += 8; break
+      case 0xcb:
+        this.need(8, what)
+        value = v.getFloat64(this.pos)
+        this.pos += 8
+        // -0.0 passes the checks below (it equals 0) but is no integer an encoder writes.
+        if (Object.is(value, -0)) throw new DecodeError(`${what}: -0.0 is not a non-negative integer`)
+        break
       default: throw new DecodeError(`${what}: expected an unsigned integer`)
     }
     if (!Number.isSafeInteger(value) || value < 0) throw new DecodeError(`${what}: ${value} is not a non-negative safe integer`)

@@ -3,10 +3,10 @@
 // JSON line: how each admission settled. Run apart from the test process because a stop() that
 // deadlocks leaves a worker thread that keeps its process alive; the test kills this one.
 import '../../src/shared/polyfill.js'
-import { encodeMessageBatch } from '../../src/shared/codec.js'
 import { errorCode, errorMessage } from '../../src/shared/errors.js'
 import { ChainStore } from '../../src/shared/store/index.js'
 import { makeMessages } from './fixtures.js'
+import { encodeMessageBatch } from './message-batch.js'
 import { createPool } from './store-fixtures.js'
 
 export interface StopReport {

@@ -5,12 +5,13 @@ import '../../../src/shared/polyfill.js'
 import test from 'ava'
 import { buildSignedBlock, GENESIS_HASH } from '../../../src/shared/block.js'
 import { toHex } from '../../../src/shared/bytes.js'
-import { encodeBlock, encodeMessageBatch } from '../../../src/shared/codec.js'
+import { encodeBlock } from '../../../src/shared/codec.js'
 import { signDigest } from '../../../src/shared/keys.js'
 import type { HashedBlock, Message } from '../../../src/shared/types.js'
 import { BlockImporter, SPLIT_MIN_MESSAGES } from '../../../src/main/chain/block-importer.js'
 import { BASE_TIMESTAMP, leaderKey, makeChain, makeMessages, senderKey } from '../../helpers/fixtures.js'
 import { forgeSignature, idHex, producerFor, snapshot, startPool, type TestPool } from '../../helpers/store-fixtures.js'
+import { encodeMessageBatch } from '../../helpers/message-batch.js'
 
 interface Peer extends TestPool {
   importer: BlockImporter

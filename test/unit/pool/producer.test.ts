@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import test from 'ava'
 import { GENESIS_HASH } from '../../../src/shared/block.js'
 import { toHex } from '../../../src/shared/bytes.js'
-import { decodeBlock, encodeMessageBatch } from '../../../src/shared/codec.js'
+import { decodeBlock } from '../../../src/shared/codec.js'
 import { KimuraError } from '../../../src/shared/errors.js'
 import { merkleRoot } from '../../../src/shared/hash.js'
 import { DEFAULT_PARAMS } from '../../../src/shared/params.js'
@@ -17,6 +17,7 @@ import { validateBlock, type ParentInfo } from '../../../src/shared/validation.j
 import { ProducerClient } from '../../../src/main/producer/producer-client.js'
 import { hex, leaderKey, makeMessages, SENDER_SEED } from '../../helpers/fixtures.js'
 import { idHex, producerFor, snapshot, startPool } from '../../helpers/store-fixtures.js'
+import { encodeMessageBatch } from '../../helpers/message-batch.js'
 
 type Built = Extract<BuildBlockOutput, { ok: true }>
 

@@ -8,7 +8,6 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import test from 'ava'
 import { toHex } from '../../../src/shared/bytes.js'
-import { encodeMessageBatch } from '../../../src/shared/codec.js'
 import { KimuraError } from '../../../src/shared/errors.js'
 import { messageId } from '../../../src/shared/hash.js'
 import type { AdmitMessagesOutput } from '../../../src/shared/thread-contract.js'
@@ -17,6 +16,7 @@ import { leaderKey, makeChain, makeMessages } from '../../helpers/fixtures.js'
 import type { StopReport } from '../../helpers/stop-pool-with-work.js'
 import { commitOf, forgeSignature, idHex, openStore, snapshot, startPool } from '../../helpers/store-fixtures.js'
 import { tempDir } from '../../helpers/temp-dir.js'
+import { encodeMessageBatch } from '../../helpers/message-batch.js'
 
 /** A stop() with a few small batches in flight takes well under a second (the child's start included). */
 const STOP_TIMEOUT_MS = 10_000

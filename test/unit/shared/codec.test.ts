@@ -5,10 +5,11 @@ import test, { type ExecutionContext } from 'ava'
 import { pack } from 'msgpackr'
 import { buildSignedBlock, GENESIS_HASH } from '../../../src/shared/block.js'
 import { toHex } from '../../../src/shared/bytes.js'
-import { decodeBlock, decodeMessage, decodeMessageBatch, encodeBlock, encodeMessage, encodeMessageBatch, joinEncodedMessages, type DecodeResult } from '../../../src/shared/codec.js'
+import { decodeBlock, decodeMessage, decodeMessageBatch, encodeBlock, encodeMessage, joinEncodedMessages, messageOffsetsIn, spliceBlock, type DecodeResult } from '../../../src/shared/codec.js'
 import { DEFAULT_PARAMS } from '../../../src/shared/params.js'
 import type { Block, Message } from '../../../src/shared/types.js'
 import { hex, leaderKey, loadVectors, makeMessages, senderKey } from '../../helpers/fixtures.js'
+import { encodeMessageBatch } from '../../helpers/message-batch.js'
 
 const block1Wire = hex(loadVectors().block1.wireHex)
 
@@ -185,6 +186,37 @@ test('blocks round-trip with 0, 1 and 20 messages and maximum-size content', t =
   }
 })
 
+test('a block spliced from its header and its messages\' stored bytes is encodeBlock\'s bytes, with every message\'s offsets', t => {
+  const [signed] = makeMessages(1, { contentBytes: 100 })
+  // 0 to 15 messages take a fixarray header, 16 to 65,535 an array16; 10,000 is maxBlockMessages.
+  for (const n of [0, 1, 15, 16, 10_000]) {
+    const messages = Array.from({ length: n }, (_, i) => ({ ...signed, nonce: i, content: new Uint8Array(100).fill(i % 251) }))
+    const block = buildSignedBlock(leaderKey, { height: 2 ** 33 + n, timestamp: TIMESTAMP + n, prevHash: GENESIS_HASH, messages }).block
+    const spliced = spliceBlock(block.header, messages.map(encodeMessage))
+    const expected = encodeBlock(block)
+    t.true(Buffer.from(spliced.encoded).equals(Buffer.from(expected)), `${n} messages: byte-identical`)
+    const raw: Uint8Array[] = []
+    t.true(decodeBlock(spliced.encoded, raw).ok, `${n} messages: decodes`)
+    t.deepEqual(spliced.messageOffsets, messageOffsetsIn(spliced.encoded, raw), `${n} messages: offsets`)
+    t.is(spliced.encoded.byteOffset, 0)
+    t.is(spliced.encoded.buffer.byteLength, spliced.encoded.byteLength, 'owns its buffer (transferable)')
+  }
+})
+
+test('message offsets are relative to the block, also when the block is a view into a larger buffer', t => {
+  const messages = makeMessages(3, { contentBytes: 10 })
+  const encoded = encodeBlock(buildSignedBlock(leaderKey, { height: 1, timestamp: 1, prevHash: GENESIS_HASH, messages }).block)
+  const padded = new Uint8Array(encoded.byteLength + 7)
+  padded.set(encoded, 7)
+  const view = padded.subarray(7)
+  const raw: Uint8Array[] = []
+  t.true(decodeBlock(view, raw).ok)
+  const offsets = messageOffsetsIn(view, raw)
+  messages.forEach((m, i) => {
+    t.is(toHex(encoded.subarray(offsets[2 * i], offsets[2 * i] + offsets[2 * i + 1])), toHex(encodeMessage(m)), `message ${i}`)
+  })
+})
+
 test('encoded blocks own their buffer, so a later encoding does not overwrite them', t => {
   const a = encodeBlock(buildSignedBlock(leaderKey, { height: 1, timestamp: 1, prevHash: GENESIS_HASH, messages: [] }).block)
   const copy = toHex(a)
@@ -288,6 +320,7 @@ test('integer fields reject negatives, fractions, float32, NaN, infinities, valu
     ['int32 -1', num('int32', -1)],
     ['int64 -1', num('int64', -1)],
     ['float64 -1', num('float64', -1)],
+    ['float64 -0.0', num('float64', -0)],
     ['float64 1.5', num('float64', 1.5)],
     ['float64 2^40 + 0.5', num('float64', 2 ** 40 + 0.5)],
     ['float32 5.0', f32],
@@ -313,6 +346,17 @@ test('integer fields reject negatives, fractions, float32, NaN, infinities, valu
     expectMalformed(t, decodeMessage, wireMessage({ timestamp: bytes }), `timestamp ${what}`)
     expectMalformed(t, decodeBlock, wireBlock({ header: wireHeader({ height: bytes }) }), `height ${what}`)
   }
+})
+
+test('float64 -0.0 is refused (SPEC 5: integers are non-negative; no encoder writes -0.0) while float64 0.0 is accepted', t => {
+  const minusZero = num('float64', -0)
+  t.is(toHex(minusZero), 'cb8000000000000000')
+  t.is(expectOk(t, decodeMessage(wireMessage({ nonce: num('float64', 0) })), '0.0')?.nonce, 0)
+  expectMalformed(t, decodeMessage, wireMessage({ nonce: minusZero }), 'nonce -0.0')
+  expectMalformed(t, decodeMessage, wireMessage({ timestamp: minusZero }), 'timestamp -0.0')
+  expectMalformed(t, decodeBlock, wireBlock({ version: minusZero }), 'version -0.0')
+  expectMalformed(t, decodeBlock, wireBlock({ header: wireHeader({ timestamp: minusZero }) }), 'header timestamp -0.0')
+  expectMalformed(t, decodeMessageBatch, cat(arr(1), wireMessage({ nonce: minusZero })), 'in a batch')
 })
 
 test('binary fields reject strings, other types and wrong lengths', t => {
