@@ -87,9 +87,9 @@ export class KimuraNode {
     }
 
     p.store = new ChainStore({ dataDir: config.dataDir, initialize: true })
-    p.store.start()
+    const opened = p.store.start()
     const store = p.store
-    logger.info({ dataDir: config.dataDir, height: store.tip().height, hash: toHex(store.tip().hash) }, 'store opened')
+    logger.info({ dataDir: config.dataDir, height: store.tip().height, hash: toHex(store.tip().hash), formatVersion: opened.formatVersion, ...(opened.migration === undefined ? {} : { migration: opened.migration }) }, opened.migration === undefined ? 'store opened' : `store opened: migrated from format ${opened.migration.from} to ${opened.migration.to} (${opened.migration.messages} messages in ${Math.round(opened.migration.ms)} ms)`)
 
     p.metrics = new NodeMetrics({
       height: () => store.tip().height,

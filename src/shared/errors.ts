@@ -5,6 +5,10 @@ export type ErrorCode =
   | 'ERR_STORE_CORRUPT'
   | 'ERR_STORE_CLOSED'
   | 'ERR_STORE_CONFLICT'
+  /** The store was written in a format version this code does not read. */
+  | 'ERR_STORE_FORMAT'
+  /** A write failed because the disk (or the LMDB map) holding the store is full; nothing was written. */
+  | 'ERR_STORAGE_FULL'
   | 'ERR_KEY_FILE'
   | 'ERR_INVALID_CONFIG'
   | 'ERR_POOL_OVERLOADED'

@@ -51,9 +51,10 @@ export const DEFAULT_NETWORK_OPTIONS: Readonly<Omit<NetworkOptions, 'dataDir' | 
   // 16 responses of at most 8 MiB each would be 128 MiB; the byte budget below is the bound
   // that matters, this one caps the bookkeeping.
   syncMaxStreamsTotal: 16,
-  // Four full responses at once: enough for several peers catching up in parallel, and a
-  // fixed ceiling (about 32 MiB) on what readers that never read can pin.
-  syncMaxBytesInFlight: 32 * 1024 * 1024,
+  // Two full responses at once: enough for peers catching up in parallel (a response is
+  // drained in well under a second on a LAN), and a fixed ceiling on what readers that never
+  // read can pin.
+  syncMaxBytesInFlight: 16 * 1024 * 1024,
   // A catching-up client asks for up to 512 blocks or 8 MiB per request and imports each
   // batch before the next finishes, so 10/s is far above honest use yet bounds disk reads.
   syncRequestsPerSecond: 10,

@@ -29,6 +29,12 @@ export type RefusedVerdict = 'too-many-streams' | 'server-busy' | 'rate-limited'
  * only readers that stopped reading lose their slot.
  */
 export const STALLED_STREAM_EVICT_MS = 1_000
+/**
+ * Evictions per second across all peers (token bucket, burst twice that): each admitted stream
+ * reads at least one block from the store, so this caps the memory a flood of fresh peer ids
+ * reopening streams can churn through, while still freeing a slot for a new reader quickly.
+ */
+export const EVICTIONS_PER_SECOND = 4
 
 /** One admitted stream: its bytes and whether it waits on its reader. Released exactly once. */
 export class SyncTicket {
@@ -54,6 +60,7 @@ export class SyncLimits {
   private readonly perPeer = new Map<string, number>()
   private readonly tickets = new Set<SyncTicket>()
   private bytes = 0
+  private readonly evictions: Bucket = { tokens: 2 * EVICTIONS_PER_SECOND, updatedAt: 0 }
 
   constructor (private readonly init: SyncLimitsInit) {}
 
@@ -95,8 +102,13 @@ export class SyncLimits {
   }
 
   private evictStalled (now: number): boolean {
+    const bucket = this.evictions
+    bucket.tokens = Math.min(2 * EVICTIONS_PER_SECOND, bucket.tokens + Math.max(0, now - bucket.updatedAt) * EVICTIONS_PER_SECOND / 1000)
+    bucket.updatedAt = now
+    if (bucket.tokens < 1) return false
     for (const ticket of this.tickets) {
       if (ticket.stalledSince !== undefined && now - ticket.stalledSince >= STALLED_STREAM_EVICT_MS) {
+        bucket.tokens -= 1
         ticket.release()
         ticket.evict()
         return true

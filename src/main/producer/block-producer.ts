@@ -78,6 +78,7 @@ export class BlockProducer {
         metrics.blocksProduced.inc()
         const recipients = await this.modules.publish(new Uint8Array(built.block))
         logger.info({ height: built.height, hash: built.hash, messages: built.messageCount, lateMs: started - due, buildMs: Date.now() - started, recipients }, 'block produced')
+        for (const dropped of built.dropped) logger.error({ id: dropped.id, reason: dropped.reason }, 'a pending message no longer decoded (a damaged store): removed from pending')
       }
     } catch (err) {
       this.failed(errorCode(err), errorMessage(err))

@@ -92,3 +92,22 @@ test('tracking many peers stays bounded and keeps working', t => {
   for (let i = 0; i < 5000; i++) ticket(l, `peer-${i}`, i).release()
   t.is(l.admit('peer-4999', 4999, noEvict), 'rate-limited')
 })
+
+test('evictions are rate-limited across all peers, so reopening streams cannot churn the store', t => {
+  const l = limits({ maxStreamsTotal: 1 })
+  let now = 10_000
+  let evicted = 0
+  const stall = (x: SyncTicket): void => { x.stalledSince = now - STALLED_STREAM_EVICT_MS }
+  let current = ticket(l, 'first', now, () => { evicted++ })
+  let admitted = 0
+  for (let i = 0; i < 100; i++) {
+    stall(current)
+    const next = l.admit(`p${i}`, now, () => { evicted++ })
+    if (next instanceof SyncTicket) { current = next; admitted++ }
+  }
+  t.true(admitted >= 1 && admitted <= 8, `a burst of at most 8 evictions at once, got ${admitted}`)
+  now += 1000
+  stall(current)
+  t.true(l.admit('later', now, () => { evicted++ }) instanceof SyncTicket, 'the bucket refills with time')
+  t.is(evicted, admitted + 1)
+})
