@@ -3,7 +3,7 @@
 // per run, before any timing, from fixed seeds (the same bytes every run).
 import { buildSignedBlock, GENESIS_HASH, signMessage } from '../src/shared/block.js'
 import { toHex } from '../src/shared/bytes.js'
-import { encodeBlock, encodeMessage } from '../src/shared/codec.js'
+import { encodeBlock, encodeMessage, spliceBlock } from '../src/shared/codec.js'
 import { signingKeyFromSeed, type SigningKey } from '../src/shared/keys.js'
 import { DEFAULT_PARAMS } from '../src/shared/params.js'
 import { ChainStore, type BlockCommit } from '../src/shared/store/index.js'
@@ -88,7 +88,7 @@ function chainBlock (height: number, prevHash: Uint8Array, messagesPerBlock = BL
       hash: hashed.hash,
       encodedBlock: encoded,
       messageIds: hashed.messageIds,
-      encodedMessages: messages.map(encodeMessage)
+      messageOffsets: spliceBlock(hashed.block.header, messages.map(encodeMessage)).messageOffsets
     }
   }
 }

@@ -1,12 +1,21 @@
 // Committing 1,000-message blocks: ChainStore.commitBlock straight on the main thread (LMDB's
 // durable write alone), then the node's own paths through the pool: importBlocks with commit,
 // one block per call (gossip) and several per call (sync). Each path commits the same pre-built
-// chain, in order, into its own fresh store.
+// chain, in order, into its own fresh store. Then the store's side of admission
+// (ChainStore.appendPending of 500-message batches, durable, no verification), and the disk
+// bytes a stored message takes in a chain of 100 blocks of 1,000 messages of 100-byte content.
+import { randomBytes } from 'node:crypto'
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
-import { ChainStore } from '../src/shared/store/index.js'
+import { open as openLmdb } from 'lmdb'
+import { GENESIS_HASH, signBlockHeader } from '../src/shared/block.js'
+import { encodeMessage, spliceBlock } from '../src/shared/codec.js'
+import { messageId } from '../src/shared/hash.js'
+import { ChainStore, STORE_FILE, type BlockCommit, type PendingAppend } from '../src/shared/store/index.js'
+import type { Message } from '../src/shared/types.js'
 import type { BlockImporter } from '../src/main/chain/block-importer.js'
-import { BLOCK_MESSAGES, signedChain, withNode, type ChainBlock } from './fixtures.js'
-import { measure, threads, withTempDir, type BenchContext, type Budget, type Figures, type Measured } from './util.js'
+import { BASE_TIMESTAMP, BLOCK_MESSAGES, leaderKey, signedChain, signedMessages, withNode, type ChainBlock } from './fixtures.js'
+import { customRow, measure, threads, withTempDir, type BenchContext, type Budget, type Figures, type Measured } from './util.js'
 
 /** Blocks in the pre-built chain; every path commits all of them, once. */
 const CHAIN_LENGTH = 24
@@ -14,6 +23,13 @@ const CHAIN_LENGTH = 24
 const SYNC_BATCH = 4
 /** Pool threads for the import paths: the default on this 2-core machine, as for validation. */
 const IMPORT_THREADS = 2
+/** Messages per appendPending call, as the admission benchmark's batches. */
+const APPEND_BATCH = 500
+const APPEND_BATCHES = 60
+/** The disk figure's store: 100 blocks of 1,000 messages of 100-byte content. */
+const DISK_BLOCKS = 100
+const DISK_BLOCK_MESSAGES = 1000
+const DISK_CONTENT_BYTES = 100
 
 /** Each call consumes the next block(s): no warmup, exactly the calls the chain allows. */
 function exactly (calls: number): Budget {
@@ -47,12 +63,91 @@ export async function storeBenchmarks (ctx: BenchContext): Promise<Figures> {
       }, exactly(CHAIN_LENGTH / SYNC_BATCH))
     })
 
+    const append = await appendDirect(ctx, join(dir, 'append'))
+    const disk = await diskPerMessage(ctx, join(dir, 'disk'))
+
     return {
       commit_blocks_per_s: direct.callsPerSecond,
       import_pool_blocks_per_s: gossip.unitsPerSecond,
-      import_pool_batch4_blocks_per_s: sync.unitsPerSecond
+      import_pool_batch4_blocks_per_s: sync.unitsPerSecond,
+      append_pending_msgs_per_s: append.unitsPerSecond,
+      ...disk
     }
   })
+}
+
+/** ChainStore.appendPending of fresh 500-message batches on the main thread: one durable transaction each. */
+async function appendDirect (ctx: BenchContext, dataDir: string): Promise<Measured> {
+  const batches: PendingAppend[][] = []
+  for (let i = 0; i < APPEND_BATCHES; i++) batches.push(signedMessages(APPEND_BATCH).map(m => ({ id: messageId(m), encoded: encodeMessage(m) })))
+  const store = ChainStore.open({ dataDir, initialize: true })
+  try {
+    let i = 0
+    const measured = await measure(ctx, {
+      name: `append / ${APPEND_BATCH}-msg batches / ChainStore.appendPending on main thread, durable`,
+      async: false,
+      units: { perCall: APPEND_BATCH, name: 'msgs' },
+      fn: () => {
+        const result = store.appendPending(batches[i++], { maxPending: Number.POSITIVE_INFINITY })
+        if (!result.ok) throw new Error(`appendPending refused a batch: ${result.reason}`)
+      }
+    }, exactly(APPEND_BATCHES))
+    if (store.pending.count() !== APPEND_BATCHES * APPEND_BATCH) throw new Error(`pending holds ${store.pending.count()} messages`)
+    return measured
+  } finally {
+    await store.stop()
+  }
+}
+
+/** 100-byte-content messages with random signatures: the store never verifies, and the sizes are real. */
+function diskBlock (height: number, prevHash: Uint8Array): BlockCommit {
+  const messages: Message[] = Array.from({ length: DISK_BLOCK_MESSAGES }, (_, i) => ({
+    sender: leaderKey.publicKey, timestamp: BASE_TIMESTAMP + height, nonce: height * DISK_BLOCK_MESSAGES + i, content: randomBytes(DISK_CONTENT_BYTES), signature: randomBytes(64)
+  }))
+  const messageIds = messages.map(messageId)
+  const timestamp = BASE_TIMESTAMP + height
+  const { header, hash } = signBlockHeader(leaderKey, { height, timestamp, prevHash, messageIds })
+  const { encoded, messageOffsets } = spliceBlock(header, messages.map(encodeMessage))
+  return { height, timestamp, prevHash, hash, encodedBlock: encoded, messageIds, messageOffsets }
+}
+
+/** Disk bytes per stored message: the LMDB file's allocated blocks (du), and the `messages` database's pages. */
+async function diskPerMessage (ctx: BenchContext, dataDir: string): Promise<Figures> {
+  const store = ChainStore.open({ dataDir, initialize: true })
+  try {
+    let prevHash = GENESIS_HASH
+    for (let height = 1; height <= DISK_BLOCKS; height++) {
+      const commit = diskBlock(height, prevHash)
+      store.commitBlock(commit)
+      prevHash = commit.hash
+    }
+  } finally {
+    await store.stop()
+  }
+  const messages = DISK_BLOCKS * DISK_BLOCK_MESSAGES
+  const path = join(dataDir, STORE_FILE)
+  const fileBytes = statSync(path).blocks * 512
+  const env = openLmdb({ path, maxDbs: 4, compression: false, readOnly: true })
+  const pages = (name: string): number => {
+    const stats = env.openDB({ name, encoding: 'binary', keyEncoding: 'binary' }).getStats() as { pageSize: number, treeBranchPageCount: number, treeLeafPageCount: number, overflowPages: number }
+    return stats.pageSize * (stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages)
+  }
+  let messagesDbBytes: number
+  let blocksDbBytes: number
+  try {
+    messagesDbBytes = pages('messages')
+    blocksDbBytes = pages('blocks')
+  } finally {
+    await env.close()
+  }
+  const label = `store / ${DISK_BLOCKS} blocks x ${DISK_BLOCK_MESSAGES} msgs of ${DISK_CONTENT_BYTES} B`
+  ctx.rows.push(customRow(`${label} / chain.mdb (du) per message`, `${(fileBytes / messages).toFixed(1)} bytes/msg`, ''))
+  ctx.rows.push(customRow(`${label} / messages database per message`, `${(messagesDbBytes / messages).toFixed(1)} bytes/msg`, ''))
+  return {
+    store_disk_bytes_per_msg: fileBytes / messages,
+    store_messages_db_bytes_per_msg: messagesDbBytes / messages,
+    store_blocks_db_bytes_per_msg: blocksDbBytes / messages
+  }
 }
 
 async function commitDirect (ctx: BenchContext, dataDir: string, chain: ChainBlock[]): Promise<Measured> {

@@ -18,18 +18,31 @@ export interface BlockTemplate {
   messageIds?: Uint8Array[]
 }
 
-/** Builds and signs a block; its ids and hash come back with it so nothing is hashed twice. */
-export function buildSignedBlock (key: SigningKey, template: BlockTemplate): HashedBlock {
-  const messageIds = template.messageIds ?? template.messages.map(messageId)
+export interface HeaderTemplate {
+  height: number
+  timestamp: number
+  prevHash: Uint8Array
+  /** The message ids in block order. */
+  messageIds: readonly Uint8Array[]
+}
+
+/** Builds and signs a block header over these message ids; its hash comes back with it. */
+export function signBlockHeader (key: SigningKey, template: HeaderTemplate): { header: BlockHeader, hash: Uint8Array } {
   const unsigned = {
     height: template.height,
     timestamp: template.timestamp,
     prevHash: template.prevHash,
-    messageRoot: merkleRoot(messageIds),
+    messageRoot: merkleRoot(template.messageIds),
     proposer: key.publicKey
   }
   const hash = blockHash(unsigned)
-  const header: BlockHeader = { ...unsigned, signature: signDigest(key, hash) }
+  return { header: { ...unsigned, signature: signDigest(key, hash) }, hash }
+}
+
+/** Builds and signs a block; its ids and hash come back with it so nothing is hashed twice. */
+export function buildSignedBlock (key: SigningKey, template: BlockTemplate): HashedBlock {
+  const messageIds = template.messageIds ?? template.messages.map(messageId)
+  const { header, hash } = signBlockHeader(key, { height: template.height, timestamp: template.timestamp, prevHash: template.prevHash, messageIds })
   return { block: { header, messages: template.messages }, hash, messageIds }
 }
 

@@ -183,9 +183,20 @@ export interface ProducerConfig extends WorkerConfig {
   keyFile: string
 }
 
+/** A pending entry that no longer decoded: the build removed it from `pending` (the main thread logs it). */
+export interface DroppedPending {
+  /** The id stored with the entry, hex (it may be damaged too). */
+  id: string
+  reason: string
+}
+
+/**
+ * `dropped`: pending entries removed, in the block's own transaction, because they no longer
+ * decode. STORAGE_FULL: the disk is full and nothing was written (ERR_STORAGE_FULL).
+ */
 export type BuildBlockOutput =
-  | { ok: true, block: ArrayBuffer, height: number, hash: string, timestamp: number, messageCount: number }
-  | { ok: false, code: 'STORE_CONFLICT' | 'BUILD_FAILED', reason: string }
+  | { ok: true, block: ArrayBuffer, height: number, hash: string, timestamp: number, messageCount: number, dropped: DroppedPending[] }
+  | { ok: false, code: 'STORE_CONFLICT' | 'STORAGE_FULL' | 'BUILD_FAILED', reason: string }
 
 /** The producer worker's API, as the main thread sees it through comlink. */
 export interface ProducerApi {

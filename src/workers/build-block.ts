@@ -1,45 +1,53 @@
-// Block production: take the oldest pending messages, build and sign the block on the stored
-// tip, and commit it atomically (which also removes its messages from `pending`).
-import { buildSignedBlock } from '../shared/block.js'
+// Block production: take the oldest pending messages, sign a header over their ids on the
+// stored tip, splice the block around their stored bytes, and commit it atomically (which also
+// removes its messages from `pending`).
+import { signBlockHeader } from '../shared/block.js'
 import { toHex } from '../shared/bytes.js'
-import { decodeMessage, encodeBlock } from '../shared/codec.js'
-import { errorMessage, KimuraError } from '../shared/errors.js'
+import { decodeMessage, spliceBlock } from '../shared/codec.js'
+import { errorCode, errorMessage, KimuraError } from '../shared/errors.js'
 import type { SigningKey } from '../shared/keys.js'
 import type { NetworkParams } from '../shared/params.js'
-import type { ChainStore } from '../shared/store/index.js'
-import type { BuildBlockOutput } from '../shared/thread-contract.js'
-import type { Message } from '../shared/types.js'
+import type { ChainStore, PendingEntry } from '../shared/store/index.js'
+import type { BuildBlockOutput, DroppedPending } from '../shared/thread-contract.js'
 
 /** Room kept in maxBlockBytes for the block's envelope and header (about 200 bytes encoded). */
 const BLOCK_ENVELOPE_BYTES = 1024
 
+const ID_BYTES = 32
+
 /** The key is the configured leader's: ProducerClient.start() checked it before any build. */
 export function buildBlock (store: ChainStore, key: SigningKey, params: NetworkParams, timestamp: number, maxMessages: number): BuildBlockOutput {
   const tip = store.tip()
-  const messages: Message[] = []
   const messageIds: Uint8Array[] = []
   const encodedMessages: Uint8Array[] = []
+  const drop: PendingEntry[] = []
+  const dropped: DroppedPending[] = []
   let bytes = BLOCK_ENVELOPE_BYTES
   for (const entry of store.pending.takeOldest(Math.min(maxMessages, params.maxBlockMessages))) {
     if (bytes + entry.encoded.byteLength > params.maxBlockBytes) break
-    const decoded = decodeMessage(entry.encoded)
-    // Pending entries were verified on admission; one that no longer decodes is left out.
-    if (!decoded.ok) continue
+    // Admission verified every entry, so a structural decode (no signature) is the check: one
+    // that no longer decodes (a damaged store) would make the block undecodable for every peer.
+    const decoded = entry.id.byteLength === ID_BYTES ? decodeMessage(entry.encoded) : { ok: false as const, reason: 'the entry is too short to hold an id' }
+    if (!decoded.ok) {
+      drop.push(entry)
+      dropped.push({ id: toHex(entry.id), reason: decoded.reason })
+      continue
+    }
     bytes += entry.encoded.byteLength
-    messages.push(decoded.value)
     messageIds.push(entry.id)
     encodedMessages.push(entry.encoded)
   }
   // SPEC 3 rule 2: never before the parent, even if the clock stepped back.
   const blockTimestamp = Math.max(timestamp, tip.timestamp)
   const height = tip.height + 1
-  const built = buildSignedBlock(key, { height, timestamp: blockTimestamp, prevHash: tip.hash, messages, messageIds })
-  const encoded = encodeBlock(built.block)
+  const { header, hash } = signBlockHeader(key, { height, timestamp: blockTimestamp, prevHash: tip.hash, messageIds })
+  const { encoded, messageOffsets } = spliceBlock(header, encodedMessages)
   try {
-    store.commitBlock({ height, timestamp: blockTimestamp, prevHash: tip.hash, hash: built.hash, encodedBlock: encoded, messageIds, encodedMessages })
+    store.commitBlock({ height, timestamp: blockTimestamp, prevHash: tip.hash, hash, encodedBlock: encoded, messageIds, messageOffsets }, drop)
   } catch (err) {
     if (err instanceof KimuraError && err.code === 'ERR_STORE_CONFLICT') return { ok: false, code: 'STORE_CONFLICT', reason: err.message }
+    if (errorCode(err) === 'ERR_STORAGE_FULL') return { ok: false, code: 'STORAGE_FULL', reason: errorMessage(err) }
     return { ok: false, code: 'BUILD_FAILED', reason: errorMessage(err) }
   }
-  return { ok: true, block: encoded.buffer as ArrayBuffer, height, hash: toHex(built.hash), timestamp: blockTimestamp, messageCount: messages.length }
+  return { ok: true, block: encoded.buffer as ArrayBuffer, height, hash: toHex(hash), timestamp: blockTimestamp, messageCount: messageIds.length, dropped }
 }

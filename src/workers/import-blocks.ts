@@ -1,7 +1,7 @@
 // importBlocks: validate a run of consecutive blocks against the stored chain (each against
 // the one before it), then commit the valid prefix in one transaction, strictly in order.
 import { bytesKey, toHex } from '../shared/bytes.js'
-import { decodeBlock } from '../shared/codec.js'
+import { decodeBlock, messageOffsetsIn } from '../shared/codec.js'
 import { KimuraError } from '../shared/errors.js'
 import type { BlockCommit, ChainStore } from '../shared/store/index.js'
 import type { ImportBlocksOutput, ImportedBlock } from '../shared/thread-contract.js'
@@ -53,8 +53,8 @@ export function importBlocks (store: ChainStore, request: ImportRequest): Import
       hash,
       encodedBlock: bytes,
       messageIds,
-      // Each message is stored as the bytes it arrived in: strict decoding proved them valid.
-      encodedMessages: rawMessages
+      // Where each message lies in the block: `messages` indexes these bytes, never a copy.
+      messageOffsets: messageOffsetsIn(bytes, rawMessages)
     })
     imported.push({ height: header.height, hash: toHex(hash), timestamp: header.timestamp, messageCount: messages.length, validatedAt: Date.now() })
     parent = { height: header.height, hash, timestamp: header.timestamp }

@@ -4,11 +4,13 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ExecutionContext } from 'ava'
+import { open as openLmdb, type Database, type RootDatabase } from 'lmdb'
 import { toHex } from '../../src/shared/bytes.js'
-import { encodeBlock, encodeMessage } from '../../src/shared/codec.js'
+import { decodeBlock, encodeBlock, encodeMessage, messageOffsetsIn } from '../../src/shared/codec.js'
 import { messageId } from '../../src/shared/hash.js'
 import { DEFAULT_PARAMS, type NetworkParams } from '../../src/shared/params.js'
-import { ChainStore, type BlockCommit, type PendingAppend } from '../../src/shared/store/index.js'
+import { ChainStore, STORE_FILE, type AdmitOutcome, type BlockCommit, type PendingAppend } from '../../src/shared/store/index.js'
+import { readMessagePlace, u64be } from '../../src/shared/store/keys.js'
 import type { HashedBlock, Message } from '../../src/shared/types.js'
 import { WorkerPool, type TaskName } from '../../src/main/pool/worker-pool.js'
 import { ProducerClient } from '../../src/main/producer/producer-client.js'
@@ -22,23 +24,36 @@ export function openStore (t: ExecutionContext, dataDir: string = tempDir(t), in
   return store
 }
 
-/** What commitBlock takes for a fixture block. */
+/** What commitBlock takes for a fixture block: its encoding, with each message's offsets found by the strict decoder. */
 export function commitOf (built: HashedBlock): BlockCommit {
-  const { header, messages } = built.block
+  const { header } = built.block
+  const encodedBlock = encodeBlock(built.block)
+  const raw: Uint8Array[] = []
+  if (!decodeBlock(encodedBlock, raw).ok) throw new Error('a fixture block does not decode')
   return {
     height: header.height,
     timestamp: header.timestamp,
     prevHash: header.prevHash,
     hash: built.hash,
-    encodedBlock: encodeBlock(built.block),
+    encodedBlock,
     messageIds: built.messageIds,
-    encodedMessages: messages.map(encodeMessage)
+    messageOffsets: messageOffsetsIn(encodedBlock, raw)
   }
 }
 
 /** What appendPending takes for these messages. */
 export function pendingOf (messages: readonly Message[]): PendingAppend[] {
   return messages.map(m => ({ id: messageId(m), encoded: encodeMessage(m) }))
+}
+
+/** No --max-pending limit: what tests that are not about the limit pass to appendPending. */
+export const NO_POOL_LIMIT = { maxPending: Number.POSITIVE_INFINITY } as const
+
+/** Appends `messages` to `pending` with no pool limit; their outcomes. */
+export function appendAll (store: ChainStore, messages: readonly Message[]): AdmitOutcome[] {
+  const result = store.appendPending(pendingOf(messages), NO_POOL_LIMIT)
+  if (!result.ok) throw new Error(`appendPending refused a batch with no limit: ${result.reason}`)
+  return result.outcomes
 }
 
 export function idHex (message: Message): string {
@@ -140,4 +155,53 @@ export function producerFor (t: ExecutionContext, dataDir: string, seed: Uint8Ar
 /** Whether the store knows a message id: in the chain or pending (what admission checks). */
 export function isKnown (store: ChainStore, id: Uint8Array): boolean {
   return store.messages.has(id) || store.pending.contains(id)
+}
+
+/** The four databases of a store's LMDB file, opened raw (as the store opens them), for edits no API makes. */
+export interface RawDbs {
+  blocks: Database<Buffer, Buffer>
+  messages: Database<Buffer, Buffer>
+  metadata: Database<number | Uint8Array, string>
+  pending: Database<Buffer, Buffer>
+}
+
+/** Opens the closed store in `dataDir` raw and runs `edit` in one transaction. */
+export async function editRawStore (dataDir: string, edit: (dbs: RawDbs) => void): Promise<void> {
+  const env: RootDatabase = openLmdb({ path: join(dataDir, STORE_FILE), maxDbs: 4, compression: false })
+  try {
+    const binary = { encoding: 'binary', keyEncoding: 'binary', cache: false } as const
+    const dbs: RawDbs = {
+      blocks: env.openDB<Buffer, Buffer>({ name: 'blocks', ...binary }),
+      messages: env.openDB<Buffer, Buffer>({ name: 'messages', ...binary }),
+      metadata: env.openDB<number | Uint8Array, string>({ name: 'metadata', encoding: 'msgpack', cache: false }),
+      pending: env.openDB<Buffer, Buffer>({ name: 'pending', ...binary })
+    }
+    env.transactionSync(() => { edit(dbs) })
+  } finally {
+    await env.close()
+  }
+}
+
+/**
+ * Turns the closed (format 1) store in `dataDir` into what a store made before format versions
+ * looks like (format 0): no `formatVersion`, and each `messages` value u64be(height) ||
+ * u32be(index) || the encoded message: its bytes in the block, or `encodingOf(id)` when that
+ * gives some (older nodes stored messages re-encoded).
+ */
+export async function downgradeToFormat0 (dataDir: string, encodingOf: (id: Uint8Array) => Uint8Array | undefined = () => undefined): Promise<void> {
+  await editRawStore(dataDir, ({ blocks, messages, metadata }) => {
+    metadata.removeSync('formatVersion')
+    const entries = Array.from(messages.getRange(), ({ key, value }) => ({ id: new Uint8Array(key), place: readMessagePlace(value) }))
+    for (const { id, place } of entries) {
+      const block = blocks.getBinary(u64be(place.height))
+      if (block === undefined) throw new Error(`no block ${place.height}`)
+      const encoded = encodingOf(id) ?? block.subarray(place.byteOffset, place.byteOffset + place.byteLength)
+      const value = Buffer.alloc(12 + encoded.byteLength)
+      value.writeUInt32BE(Math.floor(place.height / 2 ** 32), 0)
+      value.writeUInt32BE(place.height >>> 0, 4)
+      value.writeUInt32BE(place.index, 8)
+      value.set(encoded, 12)
+      messages.putSync(Buffer.from(id), value)
+    }
+  })
 }

@@ -1,15 +1,17 @@
 // The node's LMDB environment: four named databases (SPEC section 6) and the transactions that
 // span them. Opened by the main thread (reads, first-start initialisation) and by each pool
 // worker (writes); lmdb-js shares one environment per process for the same path.
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { open as openLmdb, type RootDatabase } from 'lmdb'
 import { GENESIS_BLOCK, GENESIS_HASH } from '../block.js'
-import { bytesEqual, toHex } from '../bytes.js'
+import { bytesEqual, bytesKey, toHex } from '../bytes.js'
 import { decodeBlock, encodeBlock } from '../codec.js'
 import { KimuraError } from '../errors.js'
 import { blockHash } from '../hash.js'
-import { BlockStore, MessageStore, MetadataStore, PendingPool, type ChainTip } from './databases.js'
+import { BlockStore, MessageStore, MetadataStore, PendingPool, type BinaryDb, type ChainTip, type PendingEntry } from './databases.js'
+import { STORE_FORMAT_VERSION, migrateFormat0, needsMigration, unsupportedFormat, type FormatMigration } from './format.js'
+import { classifyWriteError, freeBytes, OPEN_FREE_BYTES, storageFull } from './storage-full.js'
 
 /** The LMDB file inside the data directory (lmdb-js makes `chain.mdb` and `chain.mdb-lock`). */
 export const STORE_FILE = 'chain.mdb'
@@ -17,8 +19,20 @@ export const STORE_FILE = 'chain.mdb'
 export interface ChainStoreOptions {
   /** The node's data directory. */
   dataDir: string
-  /** Write genesis into an empty store. Only the main thread does, before workers open it. */
+  /**
+   * Write genesis into an empty store and migrate an older format. Only the main thread does,
+   * before workers open the store.
+   */
   initialize: boolean
+}
+
+/** What start() found and did, for the opener to log. */
+export interface StoreOpenInfo {
+  formatVersion: number
+  /** Present when this open migrated the store from an older format. */
+  migration?: FormatMigration
+  /** Whether this open wrote genesis into an empty store. */
+  created: boolean
 }
 
 /** What commitBlock writes: a block that has been validated (or built) against the tip. */
@@ -29,8 +43,8 @@ export interface BlockCommit {
   hash: Uint8Array
   encodedBlock: Uint8Array
   messageIds: readonly Uint8Array[]
-  /** Each message's wire bytes, in block order. */
-  encodedMessages: readonly Uint8Array[]
+  /** Uint32 pairs: each message's byte offset and length inside `encodedBlock`, in block order. */
+  messageOffsets: Uint32Array
 }
 
 export type AdmitOutcome = 'added' | 'pending' | 'included'
@@ -40,9 +54,28 @@ export interface PendingAppend {
   encoded: Uint8Array
 }
 
+export interface AppendPendingOptions {
+  /** The most messages `pending` may hold (--max-pending): a batch that would exceed it is refused whole. */
+  maxPending: number
+}
+
+/** appendPending's answer: an outcome per message, or the whole batch refused with nothing written. */
+export type AppendPendingResult =
+  | { ok: true, outcomes: AdmitOutcome[] }
+  | { ok: false, code: 'POOL_FULL', reason: string, pending: number }
+
+/** An included message: its wire bytes (a copy of its slice of the stored block) and its place. */
+export interface IncludedMessage {
+  encoded: Uint8Array
+  height: number
+  index: number
+}
+
 /** The live resources of a started store; none exist while it is stopped. */
 interface OpenStore {
   env: RootDatabase
+  /** The `blocks` and `messages` databases themselves, for the format migration. */
+  raw: { blocks: BinaryDb, messages: BinaryDb }
   blocks: BlockStore
   messages: MessageStore
   metadata: MetadataStore
@@ -62,33 +95,77 @@ export class ChainStore {
   }
 
   /**
-   * Opens the environment and its four databases, writes genesis into an empty store (when
-   * `initialize`), and checks the store; throws ERR_STORE_CORRUPT, leaving nothing open, when
-   * it is inconsistent.
+   * Opens the environment and its four databases, checks the format version (ERR_STORE_FORMAT
+   * for one this code does not know), writes genesis into an empty store and migrates an older
+   * format (both when `initialize`), and checks the store; throws ERR_STORE_CORRUPT, leaving
+   * nothing open, when it is inconsistent, and ERR_STORAGE_FULL when the disk has no room.
    */
-  start (): void {
-    if (this.opened !== undefined) return
-    mkdirSync(this.options.dataDir, { recursive: true })
-    // Durable commits (no noSync): a block or an acknowledged message survives kill -9.
-    const env = openLmdb({ path: join(this.options.dataDir, STORE_FILE), maxDbs: 4, compression: false })
+  start (): StoreOpenInfo {
+    const { dataDir, initialize } = this.options
+    if (this.opened !== undefined) return { formatVersion: STORE_FORMAT_VERSION, created: false }
+    try {
+      mkdirSync(dataDir, { recursive: true })
+    } catch (err) {
+      throw classifyWriteError(err, dataDir)
+    }
+    // The first opener creates and maps the lock file: on a full disk that is a SIGBUS, not an error.
+    const free = freeBytes(dataDir)
+    if (initialize && free !== undefined && free < OPEN_FREE_BYTES && !existsSync(join(dataDir, `${STORE_FILE}-lock`))) {
+      throw storageFull(dataDir, `${free} bytes free, opening a store needs ${OPEN_FREE_BYTES}`)
+    }
+    let env: RootDatabase
+    try {
+      // Durable commits (no noSync): a block or an acknowledged message survives kill -9.
+      env = openLmdb({ path: join(dataDir, STORE_FILE), maxDbs: 4, compression: false })
+    } catch (err) {
+      throw classifyWriteError(err, dataDir)
+    }
     const binary = { encoding: 'binary', keyEncoding: 'binary', cache: false } as const
     const metadata = new MetadataStore(env.openDB<number | Uint8Array, string>({ name: 'metadata', encoding: 'msgpack', cache: false }))
+    const raw = { blocks: env.openDB<Buffer, Buffer>({ name: 'blocks', ...binary }), messages: env.openDB<Buffer, Buffer>({ name: 'messages', ...binary }) }
     const opened: OpenStore = {
       env,
-      blocks: new BlockStore(env.openDB<Buffer, Buffer>({ name: 'blocks', ...binary })),
-      messages: new MessageStore(env.openDB<Buffer, Buffer>({ name: 'messages', ...binary })),
+      raw,
+      blocks: new BlockStore(raw.blocks),
+      messages: new MessageStore(raw.messages),
       metadata,
       pending: new PendingPool(env.openDB<Buffer, Buffer>({ name: 'pending', ...binary }), metadata)
     }
     this.opened = opened
     try {
-      if (this.options.initialize && opened.blocks.lastHeight() === undefined && metadata.getTip() === undefined) this.writeGenesis()
-      this.checkIntegrity()
+      return this.prepare(initialize)
     } catch (err) {
       this.opened = undefined
       void env.close()
       throw err
     }
+  }
+
+  /** The format check, genesis, integrity check and migration of start(). */
+  private prepare (initialize: boolean): StoreOpenInfo {
+    const { dataDir } = this.options
+    const empty = this.blocks.lastHeight() === undefined && this.metadata.getTip() === undefined
+    if (empty && initialize) {
+      this.write(() => {
+        this.blocks.put(0, encodeBlock(GENESIS_BLOCK))
+        this.metadata.setTip({ height: 0, hash: GENESIS_HASH, timestamp: 0 })
+        this.metadata.setFormatVersion(STORE_FORMAT_VERSION)
+      })
+      this.checkIntegrity()
+      return { formatVersion: STORE_FORMAT_VERSION, created: true }
+    }
+    const version = this.metadata.getFormatVersion() ?? 0
+    if (version > STORE_FORMAT_VERSION) throw unsupportedFormat(dataDir, version)
+    this.checkIntegrity()
+    if (version === STORE_FORMAT_VERSION) return { formatVersion: version, created: false }
+    if (!initialize) throw needsMigration(dataDir, version)
+    const started = performance.now()
+    const migration = this.write(() => {
+      const done = migrateFormat0(this.live.raw, this.tip().height)
+      this.metadata.setFormatVersion(STORE_FORMAT_VERSION)
+      return done
+    })
+    return { formatVersion: STORE_FORMAT_VERSION, migration: { ...migration, ms: performance.now() - started }, created: false }
   }
 
   /** Closes the environment; safe to call twice. */
@@ -136,51 +213,88 @@ export class ChainStore {
   }
 
   /**
-   * Writes a block, its messages, the new tip and the removal of its messages from `pending`
-   * in one transaction. Throws ERR_STORE_CONFLICT, writing nothing, unless the block extends
-   * the stored tip.
+   * An included message: its bytes, sliced from its stored block without decoding it, and its
+   * place; undefined when no block includes it.
    */
-  commitBlock (commit: BlockCommit): void {
-    this.commitBlocks([commit])
+  message (id: Uint8Array): IncludedMessage | undefined {
+    const place = this.messages.get(id)
+    if (place === undefined) return undefined
+    const encoded = this.blocks.getSlice(place.height, place.byteOffset, place.byteLength)
+    if (encoded === undefined) throw new KimuraError('ERR_STORE_CORRUPT', `message ${toHex(id)} is indexed at height ${place.height}, bytes ${place.byteOffset}+${place.byteLength}, which that block does not hold`)
+    return { encoded, height: place.height, index: place.index }
+  }
+
+  /**
+   * Writes a block, its messages' places, the new tip and the removal of its messages from
+   * `pending` in one transaction; `dropPending` are pending entries removed with it (the
+   * producer's undecodable ones). Throws ERR_STORE_CONFLICT, writing nothing, unless the block
+   * extends the stored tip.
+   */
+  commitBlock (commit: BlockCommit, dropPending: readonly PendingEntry[] = []): void {
+    this.writeBlocks([commit], dropPending)
   }
 
   /** Commits consecutive blocks in one transaction: all of them or, on any error, none. */
   commitBlocks (commits: readonly BlockCommit[]): void {
-    this.live.env.transactionSync(() => {
+    this.writeBlocks(commits, [])
+  }
+
+  private writeBlocks (commits: readonly BlockCommit[], dropPending: readonly PendingEntry[]): void {
+    this.write(() => {
+      const pending = this.pending.writer()
+      for (const entry of dropPending) pending.removeEntry(entry)
       for (const commit of commits) {
         const tip = this.tip()
         if (commit.height !== tip.height + 1 || !bytesEqual(commit.prevHash, tip.hash)) {
           throw new KimuraError('ERR_STORE_CONFLICT', `block ${commit.height} does not extend the stored tip ${tip.height}`, { height: commit.height, tip: tip.height })
         }
+        checkOffsets(commit)
         this.blocks.put(commit.height, commit.encodedBlock)
+        const offsets = commit.messageOffsets
         for (let i = 0; i < commit.messageIds.length; i++) {
           const id = commit.messageIds[i]
-          this.messages.put(id, commit.height, i, commit.encodedMessages[i])
-          this.pending.remove(id)
+          this.messages.put(id, { height: commit.height, index: i, byteOffset: offsets[2 * i], byteLength: offsets[2 * i + 1] })
+          pending.remove(id)
         }
         this.metadata.setTip({ height: commit.height, hash: commit.hash, timestamp: commit.timestamp })
       }
+      pending.flush()
     })
   }
 
   /**
    * Appends a batch of verified messages to `pending` in one durable transaction (group
-   * commit); returns, per message, whether it was added or already pending or included.
+   * commit) and answers, per message, whether it was added or already pending or included. A
+   * batch that would take `pending` past `maxPending` is refused whole, writing nothing.
    */
-  appendPending (batch: readonly PendingAppend[]): AdmitOutcome[] {
-    return this.live.env.transactionSync(() => batch.map(({ id, encoded }) => {
-      if (this.messages.has(id)) return 'included'
-      if (this.pending.contains(id)) return 'pending'
-      this.pending.appendUnchecked(id, encoded)
-      return 'added'
-    }))
+  appendPending (batch: readonly PendingAppend[], options: AppendPendingOptions): AppendPendingResult {
+    return this.write((): AppendPendingResult => {
+      const pending = this.pending.writer()
+      const inBatch = new Set<string>()
+      const outcomes = batch.map(({ id }): AdmitOutcome => {
+        if (this.messages.has(id)) return 'included'
+        const key = bytesKey(id)
+        if (inBatch.has(key) || this.pending.contains(id)) return 'pending'
+        inBatch.add(key)
+        return 'added'
+      })
+      if (pending.count + inBatch.size > options.maxPending) {
+        return { ok: false, code: 'POOL_FULL', reason: `pending holds ${pending.count} messages; ${inBatch.size} more would exceed the limit of ${options.maxPending}`, pending: pending.count }
+      }
+      batch.forEach(({ id, encoded }, i) => { if (outcomes[i] === 'added') pending.append(id, encoded) })
+      pending.flush()
+      return { ok: true, outcomes }
+    })
   }
 
-  private writeGenesis (): void {
-    this.live.env.transactionSync(() => {
-      this.blocks.put(0, encodeBlock(GENESIS_BLOCK))
-      this.metadata.setTip({ height: 0, hash: GENESIS_HASH, timestamp: 0 })
-    })
+  /** One write transaction; a full disk is ERR_STORAGE_FULL, with nothing of it written. */
+  private write<T> (fn: () => T): T {
+    const env = this.live.env
+    try {
+      return env.transactionSync(fn)
+    } catch (err) {
+      throw classifyWriteError(err, this.options.dataDir)
+    }
   }
 
   /** Refuses to run on a store whose metadata, tip and genesis disagree. */
@@ -195,6 +309,15 @@ export class ChainStore {
     const header = tipBlock.value.header
     if (!bytesEqual(blockHash(header), tip.hash)) corrupt(`the tip block's hash does not match metadata (${toHex(tip.hash)})`)
     if (header.timestamp !== tip.timestamp) corrupt('the tip timestamp does not match metadata')
+  }
+}
+
+/** A commit's offsets must lie inside its block: a wrong one would index bytes that are not the message. */
+function checkOffsets (commit: BlockCommit): void {
+  const offsets = commit.messageOffsets
+  if (offsets.length !== 2 * commit.messageIds.length) throw new RangeError(`block ${commit.height}: ${offsets.length / 2} message offsets for ${commit.messageIds.length} messages`)
+  for (let i = 0; i < offsets.length; i += 2) {
+    if (offsets[i] + offsets[i + 1] > commit.encodedBlock.byteLength) throw new RangeError(`block ${commit.height}: message ${i / 2} lies outside the block`)
   }
 }
 

@@ -36,13 +36,31 @@ export function u64be (value: number): Buffer {
   return out
 }
 
-/** `messages` value: u64be(height) || u32be(index in block) || encoded Message. */
-export function includedMessageValue (height: number, index: number, encoded: Uint8Array): Buffer {
-  const value = Buffer.alloc(12 + encoded.byteLength)
-  writeU64BE(new DataView(value.buffer, value.byteOffset, 12), 0, height)
-  value.writeUInt32BE(index, 8)
-  value.set(encoded, 12)
+/** A message's place in the chain: its block, its index there, and where its bytes lie in the stored block. */
+export interface MessagePlace {
+  height: number
+  index: number
+  /** Offset and length of the encoded Message inside the stored block's bytes. */
+  byteOffset: number
+  byteLength: number
+}
+
+/** Bytes of a `messages` value in format 1. */
+export const MESSAGE_PLACE_BYTES = 20
+
+/** `messages` value (format 1): u64be(height) || u32be(index) || u32be(byteOffset) || u32be(byteLength). */
+export function messagePlaceValue (place: MessagePlace): Buffer {
+  const value = Buffer.alloc(MESSAGE_PLACE_BYTES)
+  writeU64BE(new DataView(value.buffer, value.byteOffset, MESSAGE_PLACE_BYTES), 0, place.height)
+  value.writeUInt32BE(place.index, 8)
+  value.writeUInt32BE(place.byteOffset, 12)
+  value.writeUInt32BE(place.byteLength, 16)
   return value
+}
+
+export function readMessagePlace (value: Uint8Array): MessagePlace {
+  const view = new DataView(value.buffer, value.byteOffset, value.byteLength)
+  return { height: readU64BE(value, 0), index: view.getUint32(8), byteOffset: view.getUint32(12), byteLength: view.getUint32(16) }
 }
 
 /** `pending` queue value: message id (32) || encoded Message. */

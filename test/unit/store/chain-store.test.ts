@@ -10,7 +10,7 @@ import { KimuraError, type ErrorCode } from '../../../src/shared/errors.js'
 import { messageId } from '../../../src/shared/hash.js'
 import { ChainStore } from '../../../src/shared/store/index.js'
 import { leaderKey, makeChain, makeMessages } from '../../helpers/fixtures.js'
-import { commitOf, isKnown, openStore, pendingOf, snapshot } from '../../helpers/store-fixtures.js'
+import { appendAll, commitOf, isKnown, openStore, snapshot } from '../../helpers/store-fixtures.js'
 import { tempDir } from '../../helpers/temp-dir.js'
 
 function expectCode (code: ErrorCode): { instanceOf: typeof KimuraError, code: ErrorCode } {
@@ -34,7 +34,7 @@ test('a fresh store holds genesis at height 0 with the genesis hash as tip', t =
   t.deepEqual(store.pending.takeOldest(10), [])
 })
 
-test('commitBlock stores blocks by height, messages by id with their height, and moves the tip', t => {
+test('commitBlock stores blocks by height, messages by id with their place, and moves the tip', t => {
   const store = openStore(t)
   const chain = makeChain(3, { messagesPerBlock: 3 })
   for (const built of chain) store.commitBlock(commitOf(built))
@@ -49,15 +49,14 @@ test('commitBlock stores blocks by height, messages by id with their height, and
     t.true(store.blocks.has(height))
     t.deepEqual(store.blocks.getEncoded(height), encodeBlock(built.block))
     built.block.messages.forEach((m, i) => {
-      const stored = store.messages.get(built.messageIds[i])
-      t.is(stored?.height, height)
-      t.deepEqual(stored?.encoded, encodeMessage(m))
+      t.deepEqual(store.message(built.messageIds[i]), { encoded: encodeMessage(m), height, index: i })
       t.true(store.messages.has(built.messageIds[i]))
       t.true(isKnown(store, built.messageIds[i]))
     })
   }
   const unknown = makeMessages(1, { nonceStart: 999 })[0]
   t.is(store.messages.get(messageId(unknown)), undefined)
+  t.is(store.message(messageId(unknown)), undefined)
   t.false(store.messages.has(messageId(unknown)))
   t.false(isKnown(store, messageId(unknown)))
 })
@@ -82,7 +81,7 @@ test('commitBlock removes the block\'s messages from pending and keeps the other
   const [block1] = makeChain(1, { messagesPerBlock: 3 })
   const others = makeMessages(3, { nonceStart: 1000 })
   // Arrival order: other[0], block1 messages, other[1], other[2].
-  t.deepEqual(store.appendPending(pendingOf([others[0], ...block1.block.messages, others[1], others[2]])), Array(6).fill('added'))
+  t.deepEqual(appendAll(store, [others[0], ...block1.block.messages, others[1], others[2]]), Array(6).fill('added'))
   t.is(store.pending.count(), 6)
 
   store.commitBlock(commitOf(block1))
@@ -99,7 +98,7 @@ test('commitBlock removes the block\'s messages from pending and keeps the other
 test('a commitBlock at the wrong height throws ERR_STORE_CONFLICT and changes nothing', t => {
   const store = openStore(t)
   const chain = makeChain(2)
-  store.appendPending(pendingOf(chain[1].block.messages))
+  appendAll(store, chain[1].block.messages)
   const probe = chain.flatMap(b => b.block.messages)
   const before = snapshot(store, probe)
 
@@ -112,7 +111,7 @@ test('a commitBlock whose prevHash is not the tip hash throws ERR_STORE_CONFLICT
   const store = openStore(t)
   const messages = makeMessages(2)
   const wrongParent = buildSignedBlock(leaderKey, { height: 1, timestamp: 10_000, prevHash: new Uint8Array(32).fill(7), messages })
-  store.appendPending(pendingOf(messages))
+  appendAll(store, messages)
   const before = snapshot(store, messages)
 
   t.throws(() => { store.commitBlock(commitOf(wrongParent)) }, expectCode('ERR_STORE_CONFLICT'))
@@ -144,7 +143,7 @@ test('a commitBlocks whose later block fails writes none of them', t => {
   const chain = makeChain(4)
   const probe = chain.flatMap(b => b.block.messages)
   // Block 1's and 2's messages are pending: a partial commit would also remove them.
-  store.appendPending(pendingOf([...chain[0].block.messages, ...chain[1].block.messages]))
+  appendAll(store, [...chain[0].block.messages, ...chain[1].block.messages])
   const before = snapshot(store, probe)
 
   // Blocks 1 and 2 extend the chain; block 4 does not extend block 2.
@@ -171,7 +170,7 @@ test('a store closed and reopened holds the same chain, messages and pending poo
 
   const first = ChainStore.open({ dataDir, initialize: true })
   first.commitBlocks(chain.map(commitOf))
-  first.appendPending(pendingOf(extra))
+  appendAll(first, extra)
   const before = snapshot(first, probe)
   await first.stop()
 
@@ -187,7 +186,7 @@ test('a store closed and reopened holds the same chain, messages and pending poo
   const [, , block3] = makeChain(3, { messagesPerBlock: 2 })
   reopened.commitBlock(commitOf(block3))
   t.is(reopened.tip().height, 3)
-  t.deepEqual(reopened.appendPending(pendingOf(makeMessages(1, { nonceStart: 600 }))), ['added'])
+  t.deepEqual(appendAll(reopened, makeMessages(1, { nonceStart: 600 })), ['added'])
   t.is(reopened.pending.count(), 4)
 })
 
@@ -196,6 +195,6 @@ test('a closed store refuses writes with ERR_STORE_CLOSED', async t => {
   await store.stop()
   const [block1] = makeChain(1)
   t.throws(() => { store.commitBlock(commitOf(block1)) }, expectCode('ERR_STORE_CLOSED'))
-  t.throws(() => store.appendPending(pendingOf(makeMessages(1))), expectCode('ERR_STORE_CLOSED'))
+  t.throws(() => appendAll(store, makeMessages(1)), expectCode('ERR_STORE_CLOSED'))
   await t.notThrowsAsync(store.stop(), 'stopping twice is safe')
 })

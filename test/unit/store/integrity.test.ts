@@ -2,21 +2,14 @@
 // open with ERR_STORE_CORRUPT, instead of building on a chain it cannot trust. Each test commits
 // a small chain, closes the store, edits the LMDB file directly, and opens it again.
 import '../../../src/shared/polyfill.js'
-import { join } from 'node:path'
 import test from 'ava'
-import { open, type Database, type RootDatabase } from 'lmdb'
-import { ChainStore, STORE_FILE } from '../../../src/shared/store/index.js'
+import { ChainStore } from '../../../src/shared/store/index.js'
 import { u64be } from '../../../src/shared/store/keys.js'
 import { KimuraError } from '../../../src/shared/errors.js'
 import { encodeBlock } from '../../../src/shared/codec.js'
 import { makeChain } from '../../helpers/fixtures.js'
-import { commitOf, openStore } from '../../helpers/store-fixtures.js'
+import { commitOf, editRawStore, openStore } from '../../helpers/store-fixtures.js'
 import { tempDir } from '../../helpers/temp-dir.js'
-
-interface RawDbs {
-  blocks: Database<Buffer, Buffer>
-  metadata: Database<number | Uint8Array, string>
-}
 
 const chain = makeChain(3)
 
@@ -29,21 +22,6 @@ async function storeWithTwoBlocks (t: Parameters<typeof tempDir>[0]): Promise<st
   return dataDir
 }
 
-/** Opens the LMDB file as the store does (same database options) and runs `edit` in one transaction. */
-async function tamper (dataDir: string, edit: (dbs: RawDbs) => void): Promise<void> {
-  const env: RootDatabase = open({ path: join(dataDir, STORE_FILE), maxDbs: 4, compression: false })
-  try {
-    const binary = { encoding: 'binary', keyEncoding: 'binary', cache: false } as const
-    const dbs: RawDbs = {
-      blocks: env.openDB<Buffer, Buffer>({ name: 'blocks', ...binary }),
-      metadata: env.openDB<number | Uint8Array, string>({ name: 'metadata', encoding: 'msgpack', cache: false })
-    }
-    env.transactionSync(() => { edit(dbs) })
-  } finally {
-    await env.close()
-  }
-}
-
 const corrupt = { instanceOf: KimuraError, code: 'ERR_STORE_CORRUPT' }
 
 function refusesToOpen (t: Parameters<typeof tempDir>[0], dataDir: string): void {
@@ -54,50 +32,50 @@ function refusesToOpen (t: Parameters<typeof tempDir>[0], dataDir: string): void
 
 test('an edit that changes nothing leaves a store that opens (control for the tests below)', async t => {
   const dataDir = await storeWithTwoBlocks(t)
-  await tamper(dataDir, ({ metadata }) => { metadata.putSync('lastHeight', 2) })
+  await editRawStore(dataDir, ({ metadata }) => { metadata.putSync('lastHeight', 2) })
   const store = openStore(t, dataDir)
   t.is(store.tip().height, 2)
 })
 
 test('metadata ahead of the stored blocks: refuses to open', async t => {
   const dataDir = await storeWithTwoBlocks(t)
-  await tamper(dataDir, ({ metadata }) => { metadata.putSync('lastHeight', 5) })
+  await editRawStore(dataDir, ({ metadata }) => { metadata.putSync('lastHeight', 5) })
   refusesToOpen(t, dataDir)
 })
 
 test('metadata behind the stored blocks: refuses to open', async t => {
   const dataDir = await storeWithTwoBlocks(t)
-  await tamper(dataDir, ({ metadata }) => { metadata.putSync('lastHeight', 1) })
+  await editRawStore(dataDir, ({ metadata }) => { metadata.putSync('lastHeight', 1) })
   refusesToOpen(t, dataDir)
 })
 
 test('a block stored beyond the metadata tip: refuses to open', async t => {
   const dataDir = await storeWithTwoBlocks(t)
-  await tamper(dataDir, ({ blocks }) => { blocks.putSync(u64be(3), Buffer.from(encodeBlock(chain[2].block))) })
+  await editRawStore(dataDir, ({ blocks }) => { blocks.putSync(u64be(3), Buffer.from(encodeBlock(chain[2].block))) })
   refusesToOpen(t, dataDir)
 })
 
 test('the tip block missing: refuses to open', async t => {
   const dataDir = await storeWithTwoBlocks(t)
-  await tamper(dataDir, ({ blocks }) => { blocks.removeSync(u64be(2)) })
+  await editRawStore(dataDir, ({ blocks }) => { blocks.removeSync(u64be(2)) })
   refusesToOpen(t, dataDir)
 })
 
 test('a tip hash that is not the tip block\'s hash: refuses to open', async t => {
   const dataDir = await storeWithTwoBlocks(t)
-  await tamper(dataDir, ({ metadata }) => { metadata.putSync('lastHash', Buffer.from(chain[0].hash)) })
+  await editRawStore(dataDir, ({ metadata }) => { metadata.putSync('lastHash', Buffer.from(chain[0].hash)) })
   refusesToOpen(t, dataDir)
 })
 
 test('a tip timestamp that is not the tip block\'s: refuses to open', async t => {
   const dataDir = await storeWithTwoBlocks(t)
-  await tamper(dataDir, ({ metadata }) => { metadata.putSync('lastTimestamp', chain[1].block.header.timestamp + 1) })
+  await editRawStore(dataDir, ({ metadata }) => { metadata.putSync('lastTimestamp', chain[1].block.header.timestamp + 1) })
   refusesToOpen(t, dataDir)
 })
 
 test('the tip metadata missing while blocks exist: refuses to open rather than starting a new chain', async t => {
   const dataDir = await storeWithTwoBlocks(t)
-  await tamper(dataDir, ({ metadata }) => {
+  await editRawStore(dataDir, ({ metadata }) => {
     metadata.removeSync('lastHeight')
     metadata.removeSync('lastHash')
     metadata.removeSync('lastTimestamp')
@@ -107,25 +85,25 @@ test('the tip metadata missing while blocks exist: refuses to open rather than s
 
 test('genesis deleted: refuses to open', async t => {
   const dataDir = await storeWithTwoBlocks(t)
-  await tamper(dataDir, ({ blocks }) => { blocks.removeSync(u64be(0)) })
+  await editRawStore(dataDir, ({ blocks }) => { blocks.removeSync(u64be(0)) })
   refusesToOpen(t, dataDir)
 })
 
 test('genesis deleted from a store holding only genesis: refuses to open instead of starting over', async t => {
   const dataDir = tempDir(t)
   await ChainStore.open({ dataDir, initialize: true }).stop()
-  await tamper(dataDir, ({ blocks }) => { blocks.removeSync(u64be(0)) })
+  await editRawStore(dataDir, ({ blocks }) => { blocks.removeSync(u64be(0)) })
   refusesToOpen(t, dataDir)
 })
 
 test('genesis replaced by another block: refuses to open', async t => {
   const dataDir = await storeWithTwoBlocks(t)
-  await tamper(dataDir, ({ blocks }) => { blocks.putSync(u64be(0), Buffer.from(encodeBlock(chain[0].block))) })
+  await editRawStore(dataDir, ({ blocks }) => { blocks.putSync(u64be(0), Buffer.from(encodeBlock(chain[0].block))) })
   refusesToOpen(t, dataDir)
 })
 
 test('a tip block that does not decode: refuses to open', async t => {
   const dataDir = await storeWithTwoBlocks(t)
-  await tamper(dataDir, ({ blocks }) => { blocks.putSync(u64be(2), Buffer.from([0x93, 0x01])) })
+  await editRawStore(dataDir, ({ blocks }) => { blocks.putSync(u64be(2), Buffer.from([0x93, 0x01])) })
   refusesToOpen(t, dataDir)
 })

@@ -7,7 +7,9 @@ import { encodeMessage } from '../../../src/shared/codec.js'
 import { messageId } from '../../../src/shared/hash.js'
 import type { Message } from '../../../src/shared/types.js'
 import { makeChain, makeMessages } from '../../helpers/fixtures.js'
-import { commitOf, isKnown, openStore, pendingOf } from '../../helpers/store-fixtures.js'
+import { ChainStore } from '../../../src/shared/store/index.js'
+import { appendAll, commitOf, isKnown, openStore, pendingOf, snapshot } from '../../helpers/store-fixtures.js'
+import { tempDir } from '../../helpers/temp-dir.js'
 
 const ids = (messages: readonly Message[]): string[] => messages.map(m => toHex(messageId(m)))
 
@@ -15,8 +17,8 @@ test('appendPending keeps arrival order across batches; takeOldest(N) returns th
   const store = openStore(t)
   // Nonces run backwards so that arrival order differs from id and nonce order.
   const messages = makeMessages(6).reverse()
-  t.deepEqual(store.appendPending(pendingOf(messages.slice(0, 4))), ['added', 'added', 'added', 'added'])
-  t.deepEqual(store.appendPending(pendingOf(messages.slice(4))), ['added', 'added'])
+  t.deepEqual(appendAll(store, messages.slice(0, 4)), ['added', 'added', 'added', 'added'])
+  t.deepEqual(appendAll(store, messages.slice(4)), ['added', 'added'])
 
   t.is(store.pending.count(), 6)
   t.deepEqual(store.pending.takeOldest(3).map(e => toHex(e.id)), ids(messages.slice(0, 3)))
@@ -29,7 +31,7 @@ test('appendPending keeps arrival order across batches; takeOldest(N) returns th
 test('pending contains and get answer by id', t => {
   const store = openStore(t)
   const [a, b, unknown] = makeMessages(3)
-  store.appendPending(pendingOf([a, b]))
+  appendAll(store, [a, b])
   t.true(store.pending.contains(messageId(a)))
   t.true(store.pending.contains(messageId(b)))
   t.false(store.pending.contains(messageId(unknown)))
@@ -42,8 +44,8 @@ test('pending contains and get answer by id', t => {
 test('appending a message already pending answers pending and does not duplicate it', t => {
   const store = openStore(t)
   const [a, b, c] = makeMessages(3)
-  store.appendPending(pendingOf([a, b]))
-  t.deepEqual(store.appendPending(pendingOf([b, c, a])), ['pending', 'added', 'pending'])
+  appendAll(store, [a, b])
+  t.deepEqual(appendAll(store, [b, c, a]), ['pending', 'added', 'pending'])
   t.is(store.pending.count(), 3)
   t.deepEqual(store.pending.takeOldest(10).map(e => toHex(e.id)), ids([a, b, c]), 'the first arrival keeps its place')
 })
@@ -51,7 +53,7 @@ test('appending a message already pending answers pending and does not duplicate
 test('the same message twice in one batch is added once', t => {
   const store = openStore(t)
   const [a, b] = makeMessages(2)
-  t.deepEqual(store.appendPending(pendingOf([a, b, a])), ['added', 'added', 'pending'])
+  t.deepEqual(appendAll(store, [a, b, a]), ['added', 'added', 'pending'])
   t.is(store.pending.count(), 2)
   t.deepEqual(store.pending.takeOldest(10).map(e => toHex(e.id)), ids([a, b]))
 })
@@ -62,7 +64,7 @@ test('appending a message already included answers included and does not make it
   store.commitBlock(commitOf(block1))
   const [fresh] = makeMessages(1, { nonceStart: 100 })
 
-  t.deepEqual(store.appendPending(pendingOf([...block1.block.messages, fresh])), ['included', 'included', 'added'])
+  t.deepEqual(appendAll(store, [...block1.block.messages, fresh]), ['included', 'included', 'added'])
   t.is(store.pending.count(), 1)
   t.false(store.pending.contains(block1.messageIds[0]))
   t.deepEqual(store.pending.takeOldest(10).map(e => toHex(e.id)), ids([fresh]))
@@ -72,11 +74,57 @@ test('messages appended after a block removed some from the middle still queue b
   const store = openStore(t)
   const [block1] = makeChain(1, { messagesPerBlock: 2 })
   const [x, y, z] = makeMessages(3, { nonceStart: 100 })
-  store.appendPending(pendingOf([x, block1.block.messages[0], y, block1.block.messages[1]]))
+  appendAll(store, [x, block1.block.messages[0], y, block1.block.messages[1]])
   store.commitBlock(commitOf(block1))
-  store.appendPending(pendingOf([z]))
+  appendAll(store, [z])
 
   t.is(store.pending.count(), 3)
   t.deepEqual(store.pending.takeOldest(10).map(e => toHex(e.id)), ids([x, y, z]))
   t.deepEqual(store.pending.takeOldest(2).map(e => toHex(e.id)), ids([x, y]))
+})
+
+test('appendPending refuses a batch whole, writing nothing, when pending would exceed maxPending', t => {
+  const store = openStore(t)
+  const [block1] = makeChain(1, { messagesPerBlock: 2 })
+  store.commitBlock(commitOf(block1))
+  const first = makeMessages(3, { nonceStart: 100 })
+  t.deepEqual(store.appendPending(pendingOf(first), { maxPending: 5 }), { ok: true, outcomes: ['added', 'added', 'added'] })
+  const next = makeMessages(3, { nonceStart: 200 })
+  const before = snapshot(store, [...first, ...next])
+
+  const refused = store.appendPending(pendingOf(next), { maxPending: 5 })
+  t.like(refused, { ok: false, code: 'POOL_FULL', pending: 3 })
+  if (!refused.ok) t.regex(refused.reason, /limit of 5/)
+  t.deepEqual(snapshot(store, [...first, ...next]), before, 'nothing of the batch was written')
+
+  // Messages already pending or included take no room; one repeated in the batch counts once.
+  const fits = [first[0], block1.block.messages[0], next[0], next[1], next[0]]
+  t.deepEqual(store.appendPending(pendingOf(fits), { maxPending: 5 }), { ok: true, outcomes: ['pending', 'included', 'added', 'added', 'pending'] })
+  t.is(store.pending.count(), 5, 'exactly at the limit is allowed')
+  t.like(store.appendPending(pendingOf([next[2]]), { maxPending: 5 }), { ok: false, code: 'POOL_FULL', pending: 5 })
+  t.deepEqual(store.appendPending(pendingOf([first[1], next[1]]), { maxPending: 5 }), { ok: true, outcomes: ['pending', 'pending'] }, 'a batch adding nothing is never refused')
+})
+
+test('the pending counters stay exact through appends, block commits and a reopen (written once per transaction)', async t => {
+  const dataDir = tempDir(t)
+  const chain = makeChain(2, { messagesPerBlock: 3 })
+  const others = makeMessages(4, { nonceStart: 300 })
+  const first = ChainStore.open({ dataDir, initialize: true })
+  appendAll(first, [others[0], ...chain[0].block.messages, others[1], ...chain[1].block.messages])
+  t.is(first.pending.count(), 8)
+  first.commitBlocks(chain.map(commitOf))
+  t.is(first.pending.count(), 2)
+  appendAll(first, others.slice(2))
+  t.is(first.pending.count(), 4)
+  await first.stop()
+  const reopened = openStore(t, dataDir)
+  t.is(reopened.pending.count(), 4)
+  t.deepEqual(reopened.pending.takeOldest(10).map(e => toHex(e.id)), ids(others))
+  // Arrival sequences keep growing: a new message queues behind every earlier one.
+  const [last] = makeMessages(1, { nonceStart: 400 })
+  appendAll(reopened, [last])
+  const seqs = reopened.pending.takeOldest(10).map(e => e.seq)
+  t.deepEqual(seqs, [...seqs].sort((a, b) => a - b))
+  t.is(seqs.length, 5)
+  t.true(seqs[4] >= 10, 'the next sequence was never reused')
 })
