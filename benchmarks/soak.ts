@@ -224,8 +224,7 @@ function printSample (s: Sample): void {
 
 /** Every node holds every acknowledged message once, and the peers' chains are the leader's. */
 async function finalChecks (load: ClusterLoad, tally: BlockTally, acked: IdTally): Promise<string[]> {
-  await load.drain(performance.now(), false)
-  const height = load.watchers[0].height
+  const { height } = await load.drain(performance.now())
   await tally.scan(load.cluster.leader, height)
   const problems: string[] = []
   if (!tally.ids.equals(acked)) problems.push(`the leader's blocks above the probe hold ${tally.ids.count} messages, not the ${acked.count} acknowledged (or not the same ones)`)

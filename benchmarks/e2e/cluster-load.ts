@@ -31,6 +31,8 @@ export interface Phase extends PhaseFigures {
   /** Over the load and until every node held the last message. */
   memory: Record<string, MemoryPeaks>
   drainS: number
+  /** CPU seconds the nodes used from the first request until every node held the last message. */
+  nodeCpuSeconds: number
   /** Batches of the range that were sent (the next phase starts after them). */
   sent: number
   /** What went wrong with the requests themselves (failures, answers with the wrong ids). */
@@ -82,7 +84,7 @@ export class ClusterLoad {
     if (probe.status[0] === 400 && this.options.path === 'binary') return { available: false, reason: probe.problems.join('; ') }
     if (Number.isNaN(probe.ackAt[0])) throw new Error(`the first ${this.options.path} batch was not acknowledged: ${probe.problems.join('; ')}`)
     await this.submit({ from: range.from + 1, to: range.to }, 'closed', this.options.clients, 60_000)
-    await this.drain(performance.now())
+    await this.drainAndScan(performance.now())
     return { available: true }
   }
 
@@ -101,8 +103,12 @@ export class ClusterLoad {
     const run = await this.submit(range, mode, clients, durationMs, rate)
     const eventLoop = await scrapeEventLoop(this.cluster.leader)
     const cpu = meter.read()
-    const drainS = await this.drain(performance.now())
+    const drained = await this.drain(performance.now())
+    // Read before the ledger's block reads, which cost the nodes CPU too.
+    const untilHeld = meter.read()
+    const nodeCpuSeconds = this.cluster.nodes.reduce((sum, node) => sum + (untilHeld.byName[node.name] ?? NaN) / 100 * untilHeld.seconds, 0)
     const memory = this.memory.reset()
+    await this.ledger.scan(this.cluster.leader.name, this.cluster.leader, drained.height)
     const seen = new Map(this.watchers.map(w => [w.name, w.firstSeen]))
     const figures = phaseFigures(this.ledger, run, range.from, this.cluster.leader.name, seen)
     const problems = run.badAnswers > 0 || run.failures > 0
@@ -122,7 +128,8 @@ export class ClusterLoad {
       foreignCpuPct: cpu.foreignPct,
       eventLoop,
       memory,
-      drainS,
+      drainS: drained.seconds,
+      nodeCpuSeconds,
       sent,
       problems
     }
@@ -152,10 +159,10 @@ export class ClusterLoad {
 
   /**
    * Waits until the leader's pending pool is empty (read after `since`, a performance.now()),
-   * and until every node is at the leader's height then; reads the leader's blocks up to it
-   * into the ledger unless told not to. Returns the seconds it took.
+   * and until every node is at the leader's height then. Returns that height and the seconds
+   * it took.
    */
-  async drain (since: number, scan = true): Promise<number> {
+  async drain (since: number): Promise<{ height: number, seconds: number }> {
     const started = performance.now()
     const leader = this.watchers[0]
     let target = 0
@@ -164,7 +171,13 @@ export class ClusterLoad {
       if (target === 0 && status !== undefined && leader.lastAt - performance.timeOrigin > since && status.pending === 0) target = status.height
       return target > 0 && this.watchers.every(w => w.height >= target)
     }, this.options.drainTimeoutMs, 'every node to hold every acknowledged message', 20)
-    if (scan) await this.ledger.scan(this.cluster.leader.name, this.cluster.leader, target)
-    return (performance.now() - started) / 1000
+    return { height: target, seconds: (performance.now() - started) / 1000 }
+  }
+
+  /** drain(), then the leader's blocks up to that height into the ledger. */
+  private async drainAndScan (since: number): Promise<number> {
+    const drained = await this.drain(since)
+    await this.ledger.scan(this.cluster.leader.name, this.cluster.leader, drained.height)
+    return drained.seconds
   }
 }

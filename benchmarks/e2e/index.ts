@@ -2,11 +2,12 @@
 // limit measured in the same run (issue 10).
 //
 //   node build/benchmarks/e2e/index.js [--duration 15] [--half-duration 10] [--only leader|peers]
-//        [--paths json,binary] [--clients 8] [--verify-seconds 3]
+//        [--paths json,binary] [--clients 8] [--verify-seconds 2]
 //
-// 1. The limit: Ed25519 verifications/s with one verifier per core at once, node:crypto and
-//    libsodium; the faster counts. Each message is verified once on every node, so the limit of
-//    a cluster is that rate / (1 + peers).
+// 1. The limit, right before each measurement (other work on the machine comes and goes):
+//    Ed25519 verifications/s with one verifier per core at once, node:crypto and libsodium; the
+//    faster counts. Each message is verified once on every node, so the limit of a cluster is
+//    that rate / (1 + peers).
 // 2. Every batch the load will send is signed (in the load generator's worker threads) before
 //    any clock starts; the same batches serve every fresh cluster.
 // 3. For each configuration (the leader alone, 200 ms blocks; the leader and 2 peers, 500 ms
@@ -21,9 +22,9 @@ import { BATCH_MESSAGES, CpuMeter, fmt, loadAverage, positive, UsageError } from
 import { onExit } from './cluster.js'
 import { LoadGenerator } from './load-client.js'
 import { PATHS, type SubmissionPath } from './messages.js'
-import { goalRows, measurementFigures, nodeRows, rounded, summaryRows, type ConfigName, type Measurement } from './report.js'
+import { goalRows, measurementFigures, nodeRows, ratio, rounded, summaryRows, type ConfigName, type Measurement } from './report.js'
 import { runScenario } from './scenario.js'
-import { measureVerifyRate } from './verify-rate.js'
+import { measureLimit } from './verify-rate.js'
 
 const CONFIGS: Record<ConfigName, { peers: number, blockIntervalMs: number }> = {
   leader: { peers: 0, blockIntervalMs: 200 },
@@ -48,7 +49,7 @@ function readOptions (): Options {
       only: { type: 'string' },
       paths: { type: 'string', default: PATHS.join(',') },
       clients: { type: 'string', default: '8' },
-      'verify-seconds': { type: 'string', default: '3' }
+      'verify-seconds': { type: 'string', default: '2' }
     }
   })
   const configs = values.only === undefined ? Object.keys(CONFIGS) as ConfigName[] : values.only.split(',')
@@ -69,43 +70,49 @@ function log (text: string): void {
   process.stderr.write(`bench:e2e: ${text}\n`)
 }
 
+/** The batches signed so far (from 0) and their ids; more are signed when a quieter machine could take more. */
+class SignedLoad {
+  batches = 0
+  ids = new Uint8Array(0)
+
+  constructor (private readonly generator: LoadGenerator, private readonly paths: SubmissionPath[]) {}
+
+  async ensure (batches: number): Promise<void> {
+    if (batches <= this.batches) return
+    log(`signing ${fmt((batches - this.batches) * BATCH_MESSAGES)} more messages (${this.paths.join(' and ')} bodies) before the clock starts...`)
+    const signed = await this.generator.sign({ from: this.batches, to: batches, paths: this.paths, returnIds: true })
+    if (signed.ids === undefined) throw new Error('the load generator sent no ids')
+    const ids = new Uint8Array(this.ids.byteLength + signed.ids.byteLength)
+    ids.set(this.ids)
+    ids.set(signed.ids, this.ids.byteLength)
+    this.ids = ids
+    this.batches = batches
+    log(`signed in ${fmt(signed.seconds, 1)} s`)
+  }
+}
+
 async function main (): Promise<number> {
   const options = readOptions()
   const started = performance.now()
   const runMeter = new CpuMeter(new Map())
   const figures: Record<string, number | string | boolean> = { cores: availableParallelism(), load_avg_1m_at_start: loadAverage() ?? NaN }
-
-  log(`verification rate, ${availableParallelism()} verifiers at once, ${options.verifySeconds} s each...`)
-  const nodeRate = await measureVerifyRate('node', options.verifySeconds)
-  const sodiumRate = await measureVerifyRate('sodium', options.verifySeconds)
-  const limit = nodeRate.perSecond >= sodiumRate.perSecond ? nodeRate : sodiumRate
-  Object.assign(figures, {
-    verify_node_crypto_per_s: nodeRate.perSecond,
-    verify_sodium_per_s: sodiumRate.perSecond,
-    verify_limit_per_s: limit.perSecond,
-    verify_limit_verifier: limit.verifier === 'node' ? 'node:crypto' : 'libsodium',
-    verify_foreign_cpu_pct: Math.max(nodeRate.foreignCpuPct ?? NaN, sodiumRate.foreignCpuPct ?? NaN)
-  })
-  log(`node:crypto ${fmt(nodeRate.perSecond)}/s, libsodium ${fmt(sodiumRate.perSecond)}/s (other processes used ${fmt(figures.verify_foreign_cpu_pct as number, 1)} % of the CPU): the limit is ${fmt(limit.perSecond)}/s`)
-
-  // Enough batches for the fastest any leader could go (the whole limit) for the saturation,
-  // and half of it for the half-rate phase; a phase that runs out ends early and says so.
-  const loadBatches = Math.ceil(limit.perSecond * (options.durationS + options.halfDurationS / 2) / BATCH_MESSAGES)
-  const totalBatches = WARMUP_BATCHES + loadBatches
   const generator = new LoadGenerator()
   generator.start()
   onExit(() => { generator.stop() })
-  log(`signing ${fmt(totalBatches * BATCH_MESSAGES)} messages (${options.paths.join(' and ')} bodies) before any clock starts...`)
-  const signed = await generator.sign({ from: 0, to: totalBatches, paths: options.paths, returnIds: true })
-  if (signed.ids === undefined) throw new Error('the load generator sent no ids')
-  log(`signed in ${fmt(signed.seconds, 1)} s`)
+  const load = new SignedLoad(generator, options.paths)
 
   const measurements: Measurement[] = []
   for (const config of options.configs) {
     const { peers, blockIntervalMs } = CONFIGS[config]
     for (const path of options.paths) {
+      // The limit is measured right before each measurement: other work on the machine comes and goes.
+      log(`verification rate, ${availableParallelism()} verifiers at once, ${options.verifySeconds} s for each verifier...`)
+      const limit = await measureLimit(options.verifySeconds)
+      log(`node:crypto ${fmt(limit.nodeCrypto.perSecond)}/s, libsodium ${fmt(limit.sodium.perSecond)}/s (other processes used ${fmt(limit.fastest.foreignCpuPct, 1)} % of the CPU)`)
+      // Enough batches for a leader taking the whole (unloaded) limit at saturation and half
+      // of it afterwards; a phase that runs out anyway ends early and says so.
+      await load.ensure(WARMUP_BATCHES + Math.ceil(limit.unloadedPerSecond * (options.durationS + options.halfDurationS / 2) / BATCH_MESSAGES))
       log(`${config === 'leader' ? 'the leader alone' : `the leader and ${peers} peers`}, ${path}: blocks every ${blockIntervalMs} ms (10,000-message blocks allow ${fmt(10_000 * 1000 / blockIntervalMs)}/s, so maxBlockMessages does not cap the load), ${options.durationS} s at saturation, ${options.halfDurationS} s at half...`)
-      const limitPerS = limit.perSecond / (1 + peers)
       let result: Measurement['result']
       try {
         result = await runScenario({
@@ -113,9 +120,9 @@ async function main (): Promise<number> {
           blockIntervalMs,
           path,
           generator,
-          ids: signed.ids,
+          ids: load.ids,
           warmup: { from: 0, to: WARMUP_BATCHES },
-          load: { from: WARMUP_BATCHES, to: totalBatches },
+          load: { from: WARMUP_BATCHES, to: load.batches },
           durationS: options.durationS,
           halfDurationS: options.halfDurationS,
           clients: options.clients
@@ -123,14 +130,17 @@ async function main (): Promise<number> {
       } catch (err) {
         result = { available: true, error: err instanceof Error ? err.stack ?? err.message : String(err) }
       }
-      measurements.push({ config, path, peers, blockIntervalMs, limitPerS, result })
+      measurements.push({ config, path, peers, blockIntervalMs, limit, result })
       report(measurements[measurements.length - 1])
     }
   }
   generator.stop()
 
   const run = runMeter.read()
+  const best = Math.max(...measurements.map(m => m.limit.fastest.perSecond))
+  for (const m of measurements) m.bestLimitPerS = best
   Object.assign(figures, measurementFigures(measurements), {
+    verify_best_limit_per_s: best,
     duration_s: options.durationS,
     half_duration_s: options.halfDurationS,
     clients: options.clients,
@@ -138,8 +148,8 @@ async function main (): Promise<number> {
     load_avg_1m_at_end: loadAverage() ?? NaN,
     total_seconds: (performance.now() - started) / 1000
   })
-  console.log(`Ed25519 limit: ${fmt(limit.perSecond)} verifications/s on ${availableParallelism()} cores (${figures.verify_limit_verifier}; node:crypto ${fmt(nodeRate.perSecond)}/s, libsodium ${fmt(sodiumRate.perSecond)}/s). Ratio = committed on the slowest node / (limit / (1 + peers)).`)
-  console.log(`Load: ${BATCH_MESSAGES}-message batches, 100-byte contents, 16 senders, signed before the clock; ${options.clients} clients at saturation, open loop at half of the slowest node's committed rate. Other processes used ${fmt(run.foreignPct, 1)} % of the machine's CPU over the run (load average ${fmt(figures.load_avg_1m_at_start as number, 2)} at the start, ${fmt(figures.load_avg_1m_at_end as number, 2)} at the end).`)
+  console.log(`Limit: Ed25519 verifications/s with ${availableParallelism()} verifiers at once (the faster of node:crypto and libsodium), measured right before each run; ratio = committed on the slowest node / (limit / (1 + peers)). The highest limit of this run: ${fmt(best)}/s.`)
+  console.log(`Load: ${BATCH_MESSAGES}-message batches, 100-byte contents, 16 senders, signed before the clock; ${options.clients} clients at saturation for ${options.durationS} s, then ${options.halfDurationS} s of open loop at half of the slowest node's committed rate. Other processes used ${fmt(run.foreignPct, 1)} % of the machine's CPU over the run (load average ${fmt(figures.load_avg_1m_at_start as number, 2)} at the start, ${fmt(figures.load_avg_1m_at_end as number, 2)} at the end).`)
   console.table(summaryRows(measurements))
   console.table(nodeRows(measurements))
   console.table(goalRows(measurements))
@@ -157,7 +167,8 @@ function report (m: Measurement): void {
     log(`${m.config} / ${m.path}: FAILED\n${r.error}`)
   } else {
     const s = r.saturation
-    log(`${m.config} / ${m.path}: ingest ${fmt(s.ingestPerS)}/s, committed ${fmt(s.committedMinPerS)}/s on the slowest node (${fmt(s.committedMinPerS / m.limitPerS, 3)} of the limit), drained in ${fmt(s.drainS, 1)} s`)
+    log(`${m.config} / ${m.path}: ingest ${fmt(s.ingestPerS)}/s, committed ${fmt(s.committedMinPerS)}/s on the slowest node (${fmt(ratio(m, s), 3)} of the limit), drained in ${fmt(s.drainS, 1)} s`)
+    if (s.ranOut || r.half?.ranOut === true) log(`${m.config} / ${m.path}: the pre-signed batches ran out: a phase ended early`)
     for (const problem of r.problems) log(`${m.config} / ${m.path}: CHECK FAILED: ${problem}`)
   }
 }

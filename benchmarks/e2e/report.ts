@@ -4,6 +4,7 @@ import { round } from '../util.js'
 import { MB, fmt } from './common.js'
 import type { SubmissionPath } from './messages.js'
 import type { Phase, ScenarioResult } from './scenario.js'
+import type { MachineLimit } from './verify-rate.js'
 
 export type ConfigName = 'leader' | 'peers'
 
@@ -12,15 +13,38 @@ export interface Measurement {
   path: SubmissionPath
   peers: number
   blockIntervalMs: number
-  /** Verifications/s on all cores over (1 + peers): each message is verified once on every node. */
-  limitPerS: number
+  /** Measured right before this measurement. */
+  limit: MachineLimit
+  /** The highest limit of the whole run (set once every measurement is done). */
+  bestLimitPerS?: number
   result: ScenarioResult | { available: true, error: string }
 }
 
 type Figures = Record<string, number | string | boolean>
 
-function ratio (m: Measurement, phase: Phase): number {
-  return phase.committedMinPerS / m.limitPerS
+/** The cluster's limit: verifications/s on all cores over (1 + peers), each message being verified once on every node. */
+export function clusterLimit (m: Measurement, perSecond = m.limit.fastest.perSecond): number {
+  return perSecond / (1 + m.peers)
+}
+
+/** Committed on the slowest node over the cluster's limit measured right before. */
+export function ratio (m: Measurement, phase: Phase): number {
+  return phase.committedMinPerS / clusterLimit(m)
+}
+
+/** The same against the highest limit measured in the run: the conservative figure when other load came and went. */
+function ratioToBest (m: Measurement, phase: Phase): number {
+  return phase.committedMinPerS / clusterLimit(m, m.bestLimitPerS ?? NaN)
+}
+
+/**
+ * The share of the CPU the nodes got (from the first request until every node held the last
+ * message) that the signature checks of these messages need at the verifier's per-CPU-second
+ * rate: a figure that other processes on the machine barely move, since it counts only the
+ * CPU the nodes had.
+ */
+function verifyShareOfNodeCpu (m: Measurement, phase: Phase): number {
+  return phase.ackedMessages * (1 + m.peers) / m.limit.fastest.perCpuSecond / phase.nodeCpuSeconds
 }
 
 function maxOver (memory: Phase['memory'], key: 'peakAnon' | 'peakRss'): number {
@@ -38,14 +62,15 @@ export function summaryRows (measurements: readonly Measurement[]): Array<Record
       ...row,
       'ingest/s': fmt(s.ingestPerS),
       'committed/s (slowest)': fmt(s.committedMinPerS),
-      'limit/s': fmt(m.limitPerS),
+      'limit/s': fmt(clusterLimit(m)),
       ratio: fmt(ratio(m, s), 3),
+      'ratio (best limit)': fmt(ratioToBest(m, s), 3),
+      'verify share of node CPU': fmt(verifyShareOfNodeCpu(m, s), 3),
       'sat. p50/p99 ms': `${fmt(s.latencyP50Ms)} / ${fmt(s.latencyP99Ms)}`,
       'half rate/s': fmt(r.half?.targetPerS),
       'half p50/p99 ms': r.half === undefined ? 'n/a' : `${fmt(r.half.latencyP50Ms)} / ${fmt(r.half.latencyP99Ms)}`,
       'peak anon MB': fmt(maxOver(s.memory, 'peakAnon') / MB),
-      'peak RSS MB': fmt(maxOver(s.memory, 'peakRss') / MB),
-      'ev-loop p99 ms': fmt(s.eventLoop.p99Ms, 1),
+      'ev-loop p99 ms (idle)': `${fmt(s.eventLoop.p99Ms, 1)} (${fmt(r.idleEventLoop.p99Ms, 1)})`,
       'gen CPU % / ELU': `${fmt(s.generatorCpuPct)} / ${fmt(s.generatorElu, 2)}`,
       'foreign CPU %': fmt(s.foreignCpuPct, 1),
       correct: r.problems.length === 0 ? 'yes' : 'NO'
@@ -108,6 +133,9 @@ function phaseFigures (prefix: string, m: Measurement, p: Phase, out: Figures): 
   out[`${prefix}_acked_messages`] = p.ackedMessages
   out[`${prefix}_committed_min_per_s`] = p.committedMinPerS
   out[`${prefix}_ratio_to_limit`] = ratio(m, p)
+  out[`${prefix}_ratio_to_best_limit`] = ratioToBest(m, p)
+  out[`${prefix}_verify_share_of_node_cpu`] = verifyShareOfNodeCpu(m, p)
+  out[`${prefix}_node_cpu_seconds`] = p.nodeCpuSeconds
   for (const [node, value] of Object.entries(p.committedPerS)) out[`${prefix}_committed_per_s_${node}`] = value
   out[`${prefix}_latency_p50_ms`] = p.latencyP50Ms
   out[`${prefix}_latency_p99_ms`] = p.latencyP99Ms
@@ -135,7 +163,12 @@ export function measurementFigures (measurements: readonly Measurement[]): Figur
   for (const m of measurements) {
     const prefix = `${m.config}_${m.path}`
     out[`${prefix}_block_interval_ms`] = m.blockIntervalMs
-    out[`${prefix}_limit_per_s`] = m.limitPerS
+    out[`${prefix}_verify_node_crypto_per_s`] = m.limit.nodeCrypto.perSecond
+    out[`${prefix}_verify_sodium_per_s`] = m.limit.sodium.perSecond
+    out[`${prefix}_verify_per_cpu_s`] = m.limit.fastest.perCpuSecond
+    out[`${prefix}_verify_verifier`] = m.limit.fastest.verifier === 'node' ? 'node:crypto' : 'libsodium'
+    out[`${prefix}_verify_foreign_cpu_pct`] = m.limit.fastest.foreignCpuPct ?? NaN
+    out[`${prefix}_limit_per_s`] = clusterLimit(m)
     const r = m.result
     out[`${prefix}_available`] = r.available
     if (!r.available) continue
