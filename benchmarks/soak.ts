@@ -19,7 +19,7 @@ import { getBlock } from '../test/helpers/api-client.js'
 import { waitFor } from '../test/helpers/wait.js'
 import { onExit, startCluster, stopCluster } from './e2e/cluster.js'
 import { ClusterLoad } from './e2e/cluster-load.js'
-import { BATCH_MESSAGES, CpuMeter, MB, diskBytes, fmt, loadAverage, positive, UsageError } from './e2e/common.js'
+import { BATCH_MESSAGES, CpuMeter, MB, diskBytes, fmt, loadAverage, positive, readFlags, UsageError } from './e2e/common.js'
 import { BlockTally, IdTally } from './e2e/ledger.js'
 import { LoadGenerator } from './e2e/load-client.js'
 import { PATHS, type SubmissionPath } from './e2e/messages.js'
@@ -32,16 +32,21 @@ const BLOCK_INTERVAL_MS = 500
 const WARMUP_BATCHES = 10
 const OPEN_LOOP_CLIENTS = 32
 
-const { values } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '30' },
-    rate: { type: 'string' },
-    'probe-seconds': { type: 'string', default: '10' },
-    'report-seconds': { type: 'string', default: '60' },
-    path: { type: 'string', default: 'binary' },
-    clients: { type: 'string', default: '8' }
-  }
-})
+const USAGE = `usage: node build/benchmarks/soak.js [--minutes M] [--rate N] [--probe-seconds S] [--report-seconds S]
+       [--path binary|json] [--clients N]   (npm run soak -- <flags>)`
+
+function readValues (): Record<string, string | undefined> {
+  return readFlags(USAGE, () => parseArgs({
+    options: {
+      minutes: { type: 'string', default: '30' },
+      rate: { type: 'string' },
+      'probe-seconds': { type: 'string', default: '10' },
+      'report-seconds': { type: 'string', default: '60' },
+      path: { type: 'string', default: 'binary' },
+      clients: { type: 'string', default: '8' }
+    }
+  }).values)
+}
 
 function log (text: string): void {
   process.stderr.write(`soak: ${text}\n`)
@@ -72,12 +77,14 @@ interface Sample {
 }
 
 async function main (): Promise<number> {
-  const minutes = positive('minutes', values.minutes)
-  const reportS = positive('report-seconds', values['report-seconds'])
-  const probeS = positive('probe-seconds', values['probe-seconds'])
-  const clients = Math.round(positive('clients', values.clients))
-  if (!(PATHS as string[]).includes(values.path)) throw new UsageError(`--path takes json or binary, got '${values.path}'`)
-  let path = values.path as SubmissionPath
+  const values = readValues()
+  const minutes = positive('minutes', values.minutes ?? '')
+  const reportS = positive('report-seconds', values['report-seconds'] ?? '')
+  const probeS = positive('probe-seconds', values['probe-seconds'] ?? '')
+  const clients = Math.round(positive('clients', values.clients ?? ''))
+  const pathFlag = values.path ?? ''
+  if (!(PATHS as string[]).includes(pathFlag)) throw new UsageError(`--path takes json or binary, got '${pathFlag}'`)
+  let path = pathFlag as SubmissionPath
   const givenRate = values.rate === undefined ? undefined : positive('rate', values.rate)
   const started = performance.now()
 
@@ -241,6 +248,6 @@ try {
   status = await main()
 } catch (err) {
   status = err instanceof UsageError ? 2 : 1
-  log(err instanceof Error ? err.stack ?? err.message : String(err))
+  log(err instanceof UsageError ? err.message : err instanceof Error ? err.stack ?? err.message : String(err))
 }
 process.exit(status)

@@ -128,6 +128,22 @@ export function positive (flag: string, text: string): number {
 
 export class UsageError extends Error {}
 
+/**
+ * Runs a flag parser: `--help` prints the usage and exits 0; a parse error becomes a
+ * UsageError (exit status 2) carrying the usage.
+ */
+export function readFlags<T> (usage: string, parse: () => T): T {
+  if (process.argv.includes('--help')) {
+    process.stdout.write(`${usage}\n`)
+    process.exit(0)
+  }
+  try {
+    return parse()
+  } catch (err) {
+    throw new UsageError(`${err instanceof Error ? err.message : String(err)}\n${usage}`)
+  }
+}
+
 /** `1,234` for rates, one decimal for small figures; `n/a` for a missing one. */
 export function fmt (value: number | undefined, digits = 0): string {
   if (value === undefined || !Number.isFinite(value)) return 'n/a'

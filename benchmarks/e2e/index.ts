@@ -18,7 +18,7 @@
 import '../../src/shared/polyfill.js'
 import { availableParallelism } from 'node:os'
 import { parseArgs } from 'node:util'
-import { BATCH_MESSAGES, CpuMeter, fmt, loadAverage, positive, UsageError } from './common.js'
+import { BATCH_MESSAGES, CpuMeter, fmt, loadAverage, positive, readFlags, UsageError } from './common.js'
 import { onExit } from './cluster.js'
 import { LoadGenerator } from './load-client.js'
 import { PATHS, type SubmissionPath } from './messages.js'
@@ -41,8 +41,11 @@ interface Options {
   verifySeconds: number
 }
 
+const USAGE = `usage: node build/benchmarks/e2e/index.js [--duration S] [--half-duration S] [--only leader,peers]
+       [--paths json,binary] [--clients N] [--verify-seconds S]   (npm run bench:e2e -- <flags>)`
+
 function readOptions (): Options {
-  const { values } = parseArgs({
+  const { values } = readFlags(USAGE, () => parseArgs({
     options: {
       duration: { type: 'string', default: '15' },
       'half-duration': { type: 'string', default: '10' },
@@ -51,7 +54,7 @@ function readOptions (): Options {
       clients: { type: 'string', default: '8' },
       'verify-seconds': { type: 'string', default: '2' }
     }
-  })
+  }))
   const configs = values.only === undefined ? Object.keys(CONFIGS) as ConfigName[] : values.only.split(',')
   for (const c of configs) if (!(c in CONFIGS)) throw new UsageError(`--only takes leader or peers, got '${c}'`)
   const paths = values.paths.split(',')
@@ -178,7 +181,7 @@ try {
   status = await main()
 } catch (err) {
   status = err instanceof UsageError ? 2 : 1
-  log(err instanceof Error ? err.stack ?? err.message : String(err))
+  log(err instanceof UsageError ? err.message : err instanceof Error ? err.stack ?? err.message : String(err))
 }
 // Idle keep-alive sockets and stopped children must not hold the run open; stdout is a file or
 // a pipe, written synchronously on Linux, so nothing printed is lost.
