@@ -6,7 +6,7 @@
 //     publish() call → onBlock returning 'accept' (validated and committed).
 //  2. Sync: a server Network serving a pre-filled ChainStore, and a client SyncClient importing
 //     the whole chain through its own importer, pool and store: small (1-message) blocks and
-//     full (1,000-message) blocks, from the round's start to its 'done' event.
+//     full (1,000-message) blocks, from the round's start until the client holds the chain.
 // Run alone: `node build/benchmarks/network.bench.js` prints the figures as one JSON line.
 import '../src/shared/polyfill.js'
 import { join } from 'node:path'
@@ -14,8 +14,12 @@ import { pathToFileURL } from 'node:url'
 import { pino } from 'pino'
 import { blockGossipVerdict } from '../src/main/chain/block-gossip.js'
 import { BlockImporter } from '../src/main/chain/block-importer.js'
+import { EquivocationGuard } from '../src/main/chain/equivocation.js'
+import { StatusAnswer } from '../src/main/chain/status-answer.js'
+import { GENESIS_BLOCK } from '../src/shared/block.js'
+import { encodeStatus, networkId } from '../src/shared/status.js'
 import { NodeMetrics } from '../src/main/metrics.js'
-import { BLOCKS_TOPIC, Network, SyncClient, type BlockSource, type GossipHandler, type GossipVerdict, type SyncResult } from '../src/main/network/index.js'
+import { BLOCKS_TOPIC, Network, SyncClient, type BlockSource, type GossipHandler, type GossipVerdict } from '../src/main/network/index.js'
 import { WorkerPool } from '../src/main/pool/worker-pool.js'
 import { DEFAULT_PARAMS } from '../src/shared/params.js'
 import { ChainStore } from '../src/shared/store/index.js'
@@ -97,33 +101,36 @@ async function propagationBenchmark (dir: string, chain: ChainBlock[]): Promise<
   const cleanup = new Cleanup()
   try {
     const leader = new Network(
-      { dataDir: join(dir, 'leader'), listen: LISTEN, maxBlockBytes: MAX_BLOCK_BYTES },
-      { logger, gossipHandler: ignoreGossip, blockSource: emptySource })
+      { dataDir: join(dir, 'leader'), listen: LISTEN, maxBlockBytes: MAX_BLOCK_BYTES, leaderKey: leaderKey.publicKey },
+      { logger, gossipHandler: ignoreGossip, blockSource: emptySource, statusAnswer: () => genesisStatus })
     cleanup.defer(async () => { await leader.stop() })
     await leader.start()
 
     const peer = await openChainNode(join(dir, 'peer'), cleanup)
+    const peerStatus = new StatusAnswer(peer.store, leaderKey.publicKey)
+    const guard = new EquivocationGuard(peer.dataDir, { storedHeader: h => peerStatus.headerAt(h), logger, onEquivocation: () => {}, onHalt: () => {} })
     let onArrival: ((arrival: Arrival) => void) | undefined
     const metrics = new NodeMetrics({ height: () => peer.store.tip().height, pending: () => 0, poolQueue: () => peer.pool.queueSize, peers: () => 0 })
     const network = new Network(
-      { dataDir: peer.dataDir, listen: LISTEN, maxBlockBytes: MAX_BLOCK_BYTES, leaderAddr: leader.getMultiaddrs()[0] },
+      { dataDir: peer.dataDir, listen: LISTEN, maxBlockBytes: MAX_BLOCK_BYTES, leaderKey: leaderKey.publicKey, leaderAddr: leader.getMultiaddrs()[0] },
       {
         logger,
         gossipHandler: {
           // As node.ts wires it, timed at entry and at the verdict.
           onBlock: async (data, from) => {
             const enteredAt = performance.now()
-            const verdict = await blockGossipVerdict(data, from, { importer: peer.importer, leaderKey: leaderKey.publicKey, logger, metrics })
+            const verdict = await blockGossipVerdict(data, from, { importer: peer.importer, leaderKey: leaderKey.publicKey, storedHeader: h => peerStatus.headerAt(h), guard, logger, metrics })
             onArrival?.({ enteredAt, settledAt: performance.now(), verdict })
             return verdict
           },
           onMessage: async () => await Promise.resolve('ignore' as const)
         },
-        blockSource: storeSource(peer.store)
+        blockSource: storeSource(peer.store),
+        statusAnswer: () => peerStatus.current()
       })
     cleanup.defer(async () => { await network.stop() })
     await network.start()
-    await waitFor(() => network.isLeaderConnected() && leader.topicPeerCount(BLOCKS_TOPIC) > 0, CONNECT_TIMEOUT_MS, 'the peer to join the leader\'s blocks topic')
+    await waitFor(() => network.connectedPeerCount() > 0 && leader.topicPeerCount(BLOCKS_TOPIC) > 0, CONNECT_TIMEOUT_MS, 'the peer to join the leader\'s blocks topic')
 
     const result: Propagation = { received: [], stored: [] }
     for (const [i, block] of chain.entries()) {
@@ -167,8 +174,9 @@ async function syncBenchmark (dir: string, chain: ChainBlock[], warmUp: ChainBlo
     cleanup.defer(async () => { await serverStore.stop() })
     for (let i = 0; i < chain.length; i += PREFILL_CHUNK) serverStore.commitBlocks(chain.slice(i, i + PREFILL_CHUNK).map(b => b.commit))
     const server = new Network(
-      { dataDir: serverDir, listen: LISTEN, maxBlockBytes: MAX_BLOCK_BYTES },
-      { logger, gossipHandler: ignoreGossip, blockSource: storeSource(serverStore) })
+      { dataDir: serverDir, listen: LISTEN, maxBlockBytes: MAX_BLOCK_BYTES, leaderKey: leaderKey.publicKey },
+      { logger, gossipHandler: ignoreGossip, blockSource: storeSource(serverStore), statusAnswer: () => serverStatus.current() })
+    const serverStatus = new StatusAnswer(serverStore, leaderKey.publicKey)
     cleanup.defer(async () => { await server.stop() })
     await server.start()
     const messages = chain.reduce((sum, b) => sum + b.commit.messageIds.length, 0)
@@ -190,24 +198,26 @@ async function syncOnce (dataDir: string, serverAddr: string, height: number, wa
     const client = await openChainNode(dataDir, cleanup)
     // The client's leader is the server: its SyncClient asks it first, as a peer asks its leader.
     const network = new Network(
-      { dataDir, listen: LISTEN, maxBlockBytes: MAX_BLOCK_BYTES, leaderAddr: serverAddr },
-      { logger, gossipHandler: ignoreGossip, blockSource: storeSource(client.store) })
+      { dataDir, listen: LISTEN, maxBlockBytes: MAX_BLOCK_BYTES, leaderKey: leaderKey.publicKey, leaderAddr: serverAddr },
+      { logger, gossipHandler: ignoreGossip, blockSource: storeSource(client.store), statusAnswer: () => clientStatus.current() })
+    const clientStatus = new StatusAnswer(client.store, leaderKey.publicKey)
     cleanup.defer(async () => { await network.stop() })
     await network.start()
-    await waitFor(() => network.isLeaderConnected(), CONNECT_TIMEOUT_MS, 'the sync client to connect to the server')
+    // The server's status (its verified tip) makes it a peer to sync from.
+    await waitFor(() => network.syncPeers(0).length > 0, CONNECT_TIMEOUT_MS, 'the server\'s status to arrive')
     // First-task costs (JIT, lazily loaded code, the first LMDB reads) are not part of the sync.
     await warmPool(client.pool, warmUp)
 
-    const sync = new SyncClient({ network, importer: client.importer, logger })
+    const sync = new SyncClient({ network, importer: client.importer, logger }, { stallMs: 0 })
     cleanup.defer(async () => { await sync.stop() })
-    const done = new Promise<SyncResult>(resolve => { sync.once('done', resolve) })
     const started = performance.now()
-    // start() runs the first round at once: requestSync() from the same call.
+    // start() runs the first round at once; requestSync() right after it waits for that round
+    // and answers for one short re-run (nobody is ahead any more).
     sync.start()
-    const result = await withTimeout(done, SYNC_TIMEOUT_MS, `the sync of ${height} blocks`)
+    const result = await withTimeout(sync.requestSync(), SYNC_TIMEOUT_MS, `the sync of ${height} blocks`)
     const seconds = (performance.now() - started) / 1000
     const tip = client.store.tip().height
-    if (result.status !== 'synced' || tip !== height) {
+    if (tip !== height) {
       throw new Error(`sync of ${height} blocks ended ${result.status} at height ${tip}: ${result.error?.code ?? ''} ${result.error?.reason ?? ''}`)
     }
     return seconds
@@ -248,6 +258,7 @@ function storeSource (store: ChainStore): BlockSource {
 }
 
 const emptySource: BlockSource = { getEncodedBlocks: () => [], tipHeight: () => 0 }
+const genesisStatus = encodeStatus({ networkId: networkId(leaderKey.publicKey), tip: GENESIS_BLOCK.header })
 
 const ignoreGossip: GossipHandler = {
   onBlock: async () => await Promise.resolve('ignore' as const),

@@ -1,5 +1,6 @@
 // The node's configuration, as the command line (SPEC section 7) resolves it.
 import { join, resolve } from 'node:path'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { fromHex } from '../shared/bytes.js'
 import { KimuraError } from '../shared/errors.js'
@@ -9,6 +10,8 @@ import { DEFAULT_PARAMS, type NetworkParams } from '../shared/params.js'
 export type Role = 'leader' | 'peer'
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error']
+export type LogFormat = 'pretty' | 'json'
+export const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json']
 
 /** SPEC 7: --max-pending's default. */
 export const DEFAULT_MAX_PENDING = 1_000_000
@@ -26,16 +29,26 @@ export interface NodeConfig {
   api: ApiAddress | null
   /** Leader: its signing key file. */
   keyFile: string
-  /** Peer: the leader's multiaddr, ending in /p2p/<peer id>. */
+  /** Where to dial the leader, ending in /p2p/<peer id> (a peer: required unless --peers is given). */
   leaderAddr?: string
+  /** Other nodes to dial and keep connected to (--peers), each ending in /p2p/<peer id>. */
+  peers: string[]
+  /** The addresses other nodes are told to dial (--announce); the listen addresses when absent. */
+  announce?: string[]
   /** Peer: the leader's public key. (A leader's is its own signing key's.) */
   leaderKey?: Uint8Array
   params: NetworkParams
   logLevel: LogLevel
+  logFormat: LogFormat
   /** Worker threads in the pool. */
   threads?: number
   /** Leader: the most messages `pending` holds; a submission beyond it is refused whole (SPEC 7). */
   maxPending: number
+  /**
+   * --allow-peers: the only libp2p peer ids this node connects with, the leader's (from
+   * --leader-addr) included; undefined lets anyone connect.
+   */
+  allowPeers?: string[]
 }
 
 /** The raw option values, as strings, from flags or KIMURA_* variables. */
@@ -47,10 +60,15 @@ export interface RawOptions {
   key?: string
   leaderAddr?: string
   leaderKey?: string
+  peers?: string
+  announce?: string
   blockIntervalMs: string
   logLevel: string
+  /** Unset: pretty on a terminal, JSON otherwise. */
+  logFormat?: string
   threads?: string
   maxPending: string
+  allowPeers?: string
 }
 
 function invalid (message: string): never {
@@ -84,6 +102,8 @@ export function resolveConfig (raw: RawOptions): NodeConfig {
   const dataDir = resolve(raw.db)
   const logLevel = raw.logLevel as LogLevel
   if (!LOG_LEVELS.includes(logLevel)) invalid(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${raw.logLevel}"`)
+  const logFormat = (raw.logFormat ?? (process.stdout.isTTY ? 'pretty' : 'json')) as LogFormat
+  if (!LOG_FORMATS.includes(logFormat)) invalid(`--log-format must be one of ${LOG_FORMATS.join(', ')}, got "${raw.logFormat}"`)
   const config: NodeConfig = {
     role,
     dataDir,
@@ -92,16 +112,60 @@ export function resolveConfig (raw: RawOptions): NodeConfig {
     keyFile: resolve(raw.key ?? join(dataDir, 'leader.key')),
     params: { ...DEFAULT_PARAMS, blockIntervalMs: parsePositiveInt(raw.blockIntervalMs, '--block-interval-ms', 10, 3_600_000) },
     maxPending: parsePositiveInt(raw.maxPending, '--max-pending', 1, Number.MAX_SAFE_INTEGER),
-    logLevel
+    peers: raw.peers === undefined ? [] : parsePeerAddrs(raw.peers, '--peers'),
+    logLevel,
+    logFormat
   }
   if (raw.threads !== undefined) config.threads = parsePositiveInt(raw.threads, '--threads', 1, 64)
+  if (raw.allowPeers !== undefined) config.allowPeers = parsePeerIds(raw.allowPeers, '--allow-peers')
+  if (raw.announce !== undefined) config.announce = raw.announce.split(',').map(a => parseMultiaddr(a.trim(), '--announce'))
   if (role === 'peer') {
-    if (raw.leaderAddr === undefined) invalid('a peer needs --leader-addr (the leader prints it on start); use --leader to run a leader')
+    if (raw.leaderAddr === undefined && config.peers.length === 0) invalid('a peer needs --leader-addr (the leader prints it on start) or --peers; use --leader to run a leader')
     if (raw.leaderKey === undefined) invalid('a peer needs --leader-key (the leader prints it on start)')
-    config.leaderAddr = parseMultiaddr(raw.leaderAddr, '--leader-addr')
-    if (!config.leaderAddr.includes('/p2p/')) invalid('--leader-addr must end in /p2p/<peer id> (copy it from the leader\'s start-up output)')
+    if (raw.leaderAddr !== undefined) [config.leaderAddr] = parsePeerAddrs(raw.leaderAddr, '--leader-addr')
     config.leaderKey = fromHex(raw.leaderKey, 32) ?? invalid('--leader-key must be 64 hex characters (a 32-byte public key)')
     if (!isValidPublicKey(config.leaderKey)) invalid(`--leader-key ${raw.leaderKey} is not a valid Ed25519 public key (not a canonical point of the prime-order subgroup: small-order, mixed-order, non-canonical or off the curve; SPEC 1); copy the key the leader prints on start`)
   }
+  if (config.allowPeers !== undefined) {
+    // The configured nodes are always allowed: --leader-addr and --peers name them by peer id.
+    for (const addr of [...(config.leaderAddr === undefined ? [] : [config.leaderAddr]), ...config.peers]) {
+      const id = peerIdOf(addr)
+      if (id !== undefined && !config.allowPeers.includes(id)) config.allowPeers.push(id)
+    }
+  }
   return config
+}
+
+/** Comma-separated multiaddrs, each ending in /p2p/<peer id> (so the peer can be authenticated). */
+function parsePeerAddrs (text: string, option: string): string[] {
+  const addrs = text.split(',').map(s => s.trim()).filter(s => s !== '').map(a => parseMultiaddr(a, option))
+  if (addrs.length === 0) invalid(`${option} needs at least one multiaddr`)
+  for (const addr of addrs) {
+    const id = peerIdOf(addr)
+    if (id === undefined) invalid(`${option}: "${addr}" must end in /p2p/<peer id> (a node prints its address with it on start and in /v1/status)`)
+    try {
+      peerIdFromString(id)
+    } catch {
+      invalid(`${option}: "${addr}" does not end in a valid peer id`)
+    }
+  }
+  return [...new Set(addrs)]
+}
+
+function parsePeerIds (text: string, option: string): string[] {
+  const ids = text.split(',').map(s => s.trim()).filter(s => s !== '')
+  if (ids.length === 0) invalid(`${option} needs at least one peer id`)
+  for (const id of ids) {
+    try {
+      peerIdFromString(id)
+    } catch {
+      invalid(`${option}: "${id}" is not a libp2p peer id (12D3KooW...; a node prints its own on start and in /v1/status)`)
+    }
+  }
+  return [...new Set(ids)]
+}
+
+/** The peer id a multiaddr ends in (/p2p/<id>), if any. */
+function peerIdOf (addr: string): string | undefined {
+  return multiaddr(addr).getComponents().findLast(c => c.name === 'p2p')?.value
 }

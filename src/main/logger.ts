@@ -24,7 +24,11 @@ export function createLogger (level: LogLevel, format: LogFormat): NodeLogger {
     if (failing) return
     failing = true
     // stderr may fail too (the same full disk): nothing here may throw.
-    try { process.stderr.write(`kimura: writing logs failed (${err.code ?? err.message}); dropping log lines until it works again\n`) } catch {}
+    try {
+      process.stderr.write(`kimura: writing logs failed (${err.code ?? err.message}); dropping log lines until it works again\n`)
+    } catch {
+      // Nowhere left to say it.
+    }
   })
   stdout.on('write', () => { failing = false })
   stdout.on('drop', () => { failing = true })
@@ -35,7 +39,11 @@ export function createLogger (level: LogLevel, format: LogFormat): NodeLogger {
   return {
     logger,
     flush: () => {
-      try { stdout.flushSync() } catch {}
+      try {
+        stdout.flushSync()
+      } catch {
+        // A destination that cannot take the lines now loses them; exiting must not fail.
+      }
     }
   }
 }

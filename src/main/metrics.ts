@@ -26,6 +26,7 @@ export class NodeMetrics {
   readonly buildTime: Histogram
   readonly workerTaskTime: Histogram<'task'>
   readonly apiRequests: Counter<'route' | 'status'>
+  readonly equivocations: Counter
 
   constructor (sources: MetricsSources) {
     const registers = [this.registry]
@@ -40,6 +41,7 @@ export class NodeMetrics {
     this.validationTime = new Histogram({ name: 'kimura_block_validation_seconds', help: 'Validation and commit of a gossiped block in the pool', buckets: LATENCY_BUCKETS, registers })
     this.buildTime = new Histogram({ name: 'kimura_block_build_seconds', help: 'Building, signing and committing a block (leader)', buckets: LATENCY_BUCKETS, registers })
     this.workerTaskTime = new Histogram({ name: 'kimura_worker_task_seconds', help: 'Worker pool task time, queueing included', labelNames: ['task'], buckets: LATENCY_BUCKETS, registers })
+    this.equivocations = new Counter({ name: 'kimura_equivocations_total', help: 'Leader-signed blocks seen that conflict with a stored block at the same height', registers })
     this.apiRequests = new Counter({ name: 'kimura_api_requests_total', help: 'HTTP API requests by route and status', labelNames: ['route', 'status'], registers })
     const gauge = (name: string, help: string, read: () => number): void => {
        

@@ -1,14 +1,17 @@
 // The composition root: builds every part of a node in dependency order and stops them in
 // reverse (stop taking traffic, stop producing, leave the network, drain the pool, close the
 // store last). This is the one place that shows how a Kimura node fits together.
-import { toHex } from '../shared/bytes.js'
-import { errorCode, errorMessage } from '../shared/errors.js'
+import { fromHex, toHex } from '../shared/bytes.js'
+import { errorCode, errorMessage, KimuraError } from '../shared/errors.js'
 import { loadOrCreateSigningKey } from '../shared/key-file.js'
 import { ChainStore } from '../shared/store/index.js'
+import type { BlockHeader } from '../shared/types.js'
 import { ApiServer } from './api/api-server.js'
 import { createNodeBackend } from './api/node-backend.js'
 import { blockGossipVerdict } from './chain/block-gossip.js'
 import { BlockImporter } from './chain/block-importer.js'
+import { EquivocationGuard } from './chain/equivocation.js'
+import { StatusAnswer } from './chain/status-answer.js'
 import { DEFAULT_BATCHER_OPTIONS, MessageBatcher } from './chain/message-batcher.js'
 import { MessageSubmission } from './chain/submission.js'
 import type { NodeConfig } from './config.js'
@@ -21,6 +24,9 @@ import { WorkerPool } from './pool/worker-pool.js'
 import { BlockProducer } from './producer/block-producer.js'
 import { ProducerClient } from './producer/producer-client.js'
 
+/** How long a leader with --peers waits for a peer's status before producing on its own tip. */
+const LEADER_CATCH_UP_WAIT_MS = 5_000
+
 interface Parts {
   store: ChainStore
   metrics: NodeMetrics
@@ -28,6 +34,7 @@ interface Parts {
   importer: BlockImporter
   batcher: MessageBatcher
   network: Network
+  guard: EquivocationGuard
   producerClient?: ProducerClient
   producer?: BlockProducer
   sync?: SyncClient
@@ -38,8 +45,18 @@ export class KimuraNode {
   private parts: Partial<Parts> = {}
   private leaderKey: Uint8Array = new Uint8Array(0)
   private state: 'stopped' | 'starting' | 'started' | 'stopping' = 'stopped'
+  private reportFatal: (err: KimuraError) => void = () => {}
+  private readonly fatal = new Promise<KimuraError>(resolve => { this.reportFatal = resolve })
 
   constructor (readonly config: NodeConfig, private readonly logger: Logger) {}
+
+  /**
+   * Resolves when a part the node cannot run without has failed (the producer worker died, or
+   * no pool worker is left): the owner logs it and stops the node with a non-zero exit.
+   */
+  get failed (): Promise<KimuraError> {
+    return this.fatal
+  }
 
   /** The leader's public key, hex (on a leader, its own). */
   get leaderPublicKey (): string {
@@ -102,9 +119,25 @@ export class KimuraNode {
     const workerConfig = { dataDir: config.dataDir, params: config.params, leaderKey: this.leaderPublicKey }
     const poolOptions = defaultWorkerPoolOptions()
     if (config.threads !== undefined) poolOptions.threads = config.threads
-    p.pool = new WorkerPool(poolOptions, workerConfig, { onTaskDone: (task, seconds) => { metrics.workerTaskTime.observe({ task }, seconds) } })
+    p.pool = new WorkerPool(poolOptions, workerConfig, {
+      onTaskDone: (task, seconds) => { metrics.workerTaskTime.observe({ task }, seconds) },
+      onWorkerFailed: (err, task, workersLeft) => {
+        logger.error({ err: errorMessage(err), task, workersLeft }, workersLeft > 0 ? 'a pool worker failed; piscina started a replacement' : 'a pool worker failed and none is left')
+        if (workersLeft === 0) this.reportFatal(new KimuraError('ERR_WORKER_DIED', `no pool worker is left: ${errorMessage(err)}`))
+      }
+    })
     await p.pool.start()
     const pool = p.pool
+
+    const statusAnswer = new StatusAnswer(store, this.leaderKey)
+    const storedHeader = (height: number): BlockHeader | undefined => height <= store.tip().height ? statusAnswer.headerAt(height) : undefined
+    p.guard = new EquivocationGuard(config.dataDir, {
+      storedHeader,
+      logger,
+      onEquivocation: () => { metrics.equivocations.inc() },
+      onHalt: () => { void this.stopFollowing() }
+    })
+    const guard = p.guard
 
     p.importer = new BlockImporter(pool, store, this.leaderKey, {
       onImported: (blocks, source) => {
@@ -115,7 +148,8 @@ export class KimuraNode {
           const last = blocks[blocks.length - 1]
           logger.debug({ from: blocks[0].height, to: last.height, hash: last.hash }, 'blocks synced')
         }
-      }
+      },
+      halted: () => guard.halted
     })
     const importer = p.importer
 
@@ -133,7 +167,11 @@ export class KimuraNode {
     p.network = new Network({
       dataDir: config.dataDir,
       listen: config.listen,
+      leaderKey: this.leaderKey,
+      peers: config.peers,
       maxBlockBytes: config.params.maxBlockBytes,
+      ...(config.announce === undefined ? {} : { announce: config.announce }),
+      ...(config.allowPeers === undefined ? {} : { allowPeers: config.allowPeers }),
       ...(config.leaderAddr === undefined ? {} : { leaderAddr: config.leaderAddr })
     }, {
       logger: logger.child({ component: 'network' }),
@@ -141,6 +179,8 @@ export class KimuraNode {
         onBlock: async (data, from) => await blockGossipVerdict(data, from, {
           importer,
           leaderKey: this.leaderKey,
+          storedHeader,
+          guard,
           logger,
           metrics,
           requestSync: () => { void this.parts.sync?.requestSync() }
@@ -150,19 +190,40 @@ export class KimuraNode {
       blockSource: {
         getEncodedBlocks: (from, count, maxBytes) => store.blocks.getEncodedRange(from, count, maxBytes),
         tipHeight: () => store.tip().height
-      }
+      },
+      statusAnswer: () => statusAnswer.current(),
+      metricsRegistry: metrics.registry
     })
     await p.network.start()
     const network = p.network
+    network.on('peer:status', event => {
+      // A leader-signed tip at or below ours that is not our block there: equivocation.
+      const hash = fromHex(event.tip.hash, 32)
+      if (hash !== undefined && event.tip.height <= store.tip().height) guard.checkAtOrBelowTip(event.header, hash, `the status of ${event.peerId}`)
+    })
 
-    if (config.role === 'leader') {
-      p.producerClient = new ProducerClient({ ...workerConfig, keyFile: config.keyFile })
+    // Both roles sync: a peer follows the chain through whichever peers are ahead; a leader
+    // that starts behind its peers (restored from an older copy) catches up before producing.
+    p.sync = new SyncClient({ network, importer, logger: logger.child({ component: 'sync' }) },
+      { stallMs: config.role === 'leader' ? 0 : 2 * config.params.blockIntervalMs })
+    guard.start()
+    if (!guard.halted) p.sync.start()
+
+    if (config.role === 'leader' && !guard.halted) {
+      await this.catchUpBeforeProducing(network, p.sync, store)
+      p.producerClient = new ProducerClient({ ...workerConfig, keyFile: config.keyFile }, { onDied: err => { this.reportFatal(err) } })
       await p.producerClient.start()
       const producerClient = p.producerClient
       p.producer = new BlockProducer(
         { blockIntervalMs: config.params.blockIntervalMs, maxBlockMessages: config.params.maxBlockMessages },
         {
           build: async (timestamp, max) => {
+            // Never build on a tip a peer has proved is old: that would fork the chain.
+            const ahead = network.highestPeerTip()
+            if (ahead !== undefined && ahead.height > store.tip().height) {
+              void p.sync?.requestSync()
+              return { ok: false, code: 'BEHIND_PEERS', reason: `a peer holds height ${ahead.height}, above this leader's ${store.tip().height}: syncing first` }
+            }
             const built = await producerClient.buildBlock(timestamp, max)
             store.refresh()
             return built
@@ -172,9 +233,6 @@ export class KimuraNode {
           metrics
         })
       p.producer.start()
-    } else {
-      p.sync = new SyncClient({ network, importer, logger: logger.child({ component: 'sync' }) })
-      p.sync.start()
     }
 
     if (config.api !== null) {
@@ -211,5 +269,32 @@ export class KimuraNode {
       }
     }
     this.parts = {}
+  }
+
+  /**
+   * A leader with configured peers waits (bounded) for their statuses and syncs from any that
+   * is ahead before it produces: building heights its peers already hold would fork the chain.
+   */
+  private async catchUpBeforeProducing (network: Network, sync: SyncClient, store: ChainStore): Promise<void> {
+    if (this.config.peers.length === 0) return
+    const deadline = Date.now() + LEADER_CATCH_UP_WAIT_MS
+    while (network.highestPeerTip() === undefined && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
+    const ahead = network.highestPeerTip()
+    if (ahead === undefined) {
+      this.logger.warn({ waitedMs: LEADER_CATCH_UP_WAIT_MS, height: store.tip().height }, 'no configured peer answered its status: producing from this leader\'s own tip')
+      return
+    }
+    if (ahead.height <= store.tip().height) return
+    this.logger.warn({ height: store.tip().height, peerHeight: ahead.height }, 'this leader is behind its peers (restored from an older copy?): syncing before producing')
+    for (let round = 0; round < 10 && (network.highestPeerTip()?.height ?? 0) > store.tip().height; round++) {
+      const result = await sync.requestSync()
+      if (result.status !== 'synced') break
+    }
+  }
+
+  /** Equivocation: stop importing and producing; the API stays up for the operator. */
+  private async stopFollowing (): Promise<void> {
+    await this.parts.producer?.stop()
+    await this.parts.sync?.stop()
   }
 }

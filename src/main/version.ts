@@ -7,7 +7,9 @@ function readVersion (): string {
     try {
       const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: unknown, version?: unknown }
       if (pkg.name === 'kimura' && typeof pkg.version === 'string') return pkg.version
-    } catch {}
+    } catch {
+      // Not this path: try the next.
+    }
   }
   return 'unknown'
 }

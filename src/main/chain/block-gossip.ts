@@ -1,14 +1,19 @@
 // Verdicts for gossiped blocks: cheap checks on the main thread first (decodable header, height
-// against the tip, the header's signature), then validation and commit in the pool. Never
-// throws into gossipsub.
+// against the tip, the header's signature), then validation and commit in the pool. A large
+// block is forwarded ('accept') as soon as its header signature and messageRoot hold (SPEC 5),
+// so each hop does not wait for a full validation; it is stored only once every rule holds.
+// Never throws into gossipsub.
 import { bytesEqual } from '../../shared/bytes.js'
 import { decodeBlockHeader } from '../../shared/codec.js'
 import { errorMessage } from '../../shared/errors.js'
+import { blockHash } from '../../shared/hash.js'
+import type { BlockHeader } from '../../shared/types.js'
 import { verifyHeaderSignature } from '../../shared/validation.js'
 import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { GossipVerdict } from '../network/types.js'
-import type { BlockImporter } from './block-importer.js'
+import type { BlockImporter, ImportResult } from './block-importer.js'
+import type { EquivocationGuard } from './equivocation.js'
 
 /**
  * Gossiped blocks waiting for the importer beyond this are ignored (not penalised): honest
@@ -21,6 +26,9 @@ export interface BlockGossipModules {
   importer: BlockImporter
   /** The configured leader's public key. */
   leaderKey: Uint8Array
+  /** This node's stored header at a height, if any (equivocation checks). */
+  storedHeader: (height: number) => BlockHeader | undefined
+  guard: EquivocationGuard
   logger: Logger
   metrics: NodeMetrics
   /** Called when a block's parent is unknown: the node is behind. */
@@ -29,6 +37,7 @@ export interface BlockGossipModules {
 
 export async function blockGossipVerdict (data: Uint8Array, from: string, m: BlockGossipModules): Promise<GossipVerdict> {
   const receivedAt = Date.now()
+  if (m.guard.halted) return 'ignore'
   const shape = decodeBlockHeader(data)
   if (!shape.ok) {
     reject(m, 'MALFORMED', shape.reason, from)
@@ -36,13 +45,21 @@ export async function blockGossipVerdict (data: Uint8Array, from: string, m: Blo
   }
   const { header } = shape.value
   const tip = m.importer.tip()
-  if (header.height <= tip.height) return 'ignore'
+  if (header.height <= tip.height) {
+    // A duplicate or an old block, whatever its content; unless it differs from ours there.
+    const ours = m.storedHeader(header.height)
+    if (ours === undefined || bytesEqual(blockHash(ours), blockHash(header))) return 'ignore'
+  }
   // One signature check before anything else costs work (SPEC 5): a forged block costs this
   // node exactly this verification, and never starts a sync or occupies the pool.
   const signed = verifyHeaderSignature(header, m.leaderKey)
   if (!signed.ok) {
     reject(m, signed.code, signed.reason, from)
     return 'reject'
+  }
+  if (header.height <= tip.height) {
+    m.guard.checkAtOrBelowTip(header, signed.value, from, data)
+    return 'ignore'
   }
   // Only a signed header's timestamp is worth a latency sample.
   const latency = Math.max(0, receivedAt - header.timestamp) / 1000
@@ -54,37 +71,58 @@ export async function blockGossipVerdict (data: Uint8Array, from: string, m: Blo
     return 'ignore'
   }
   if (!bytesEqual(header.prevHash, tip.hash)) {
-    reject(m, 'BLOCK_WRONG_PREV_HASH', `prevHash does not match the block at height ${tip.height}`, from)
-    return 'reject'
+    const tipHeader = m.storedHeader(tip.height)
+    // Leader-signed, on another parent: the leader signed a second block at our tip's height.
+    if (tipHeader !== undefined) m.guard.checkParent(header, tipHeader, from, data)
+    return 'ignore'
   }
   if (m.importer.queued >= MAX_QUEUED_GOSSIP_IMPORTS) {
     m.logger.debug({ height: header.height, from }, 'import queue full: gossiped block ignored')
     return 'ignore'
   }
-  try {
-    const started = performance.now()
-    const result = await m.importer.importBlocks([data], 'gossip', { headersVerified: true })
-    m.metrics.validationTime.observe((performance.now() - started) / 1000)
-    if (result.imported > 0) {
-      const block = result.blocks[0]
-      m.metrics.blockStageLatency.observe({ stage: 'validated' }, Math.max(0, block.validatedAt - header.timestamp) / 1000)
-      m.metrics.blockStageLatency.observe({ stage: 'stored' }, Math.max(0, Date.now() - header.timestamp) / 1000)
-      return 'accept'
-    }
-    if (result.error === undefined) return 'ignore'
-    switch (result.error.code) {
-      case 'PARENT_UNKNOWN':
-        m.requestSync?.()
-        return 'ignore'
-      case 'STORE_CONFLICT':
-        return 'ignore'
-      default:
-        reject(m, result.error.code, result.error.reason, from)
-        return 'reject'
-    }
-  } catch (err) {
-    m.logger.debug({ err: errorMessage(err), from }, 'gossiped block not processed')
-    return 'ignore'
+  return await importAndJudge(data, header, from, m)
+}
+
+/** Imports the block; answers as soon as its root and ids hold (large blocks) or once it is stored. */
+async function importAndJudge (data: Uint8Array, header: BlockHeader, from: string, m: BlockGossipModules): Promise<GossipVerdict> {
+  const started = performance.now()
+  let onChecked!: () => void
+  const checked = new Promise<'checked'>(resolve => { onChecked = () => { resolve('checked') } })
+  const imported = m.importer.importBlocks([data], 'gossip', { headersVerified: true, onChecked })
+    .then(result => {
+      m.metrics.validationTime.observe((performance.now() - started) / 1000)
+      if (result.imported > 0) {
+        const block = result.blocks[0]
+        m.metrics.blockStageLatency.observe({ stage: 'validated' }, Math.max(0, block.validatedAt - header.timestamp) / 1000)
+        m.metrics.blockStageLatency.observe({ stage: 'stored' }, Math.max(0, Date.now() - header.timestamp) / 1000)
+      }
+      return verdictOf(result, from, m)
+    }, (err: unknown) => {
+      m.logger.debug({ err: errorMessage(err), from }, 'gossiped block not processed')
+      return 'ignore' as const
+    })
+  const first = await Promise.race([checked, imported])
+  if (first === 'checked') {
+    // Forwarded already; what the full validation finds is logged and counted by verdictOf.
+    void imported
+    return 'accept'
+  }
+  return first
+}
+
+function verdictOf (result: ImportResult, from: string, m: BlockGossipModules): GossipVerdict {
+  if (result.imported > 0) return 'accept'
+  if (result.error === undefined) return 'ignore'
+  switch (result.error.code) {
+    case 'PARENT_UNKNOWN':
+      m.requestSync?.()
+      return 'ignore'
+    case 'STORE_CONFLICT':
+    case 'HALTED':
+      return 'ignore'
+    default:
+      reject(m, result.error.code, result.error.reason, from)
+      return 'reject'
   }
 }
 

@@ -28,11 +28,19 @@ export interface ImportResult {
 
 export interface BlockImporterHooks {
   onImported?: (blocks: ImportedBlock[], source: ImportSource) => void
+  /** While true, nothing is imported (error HALTED): the node stopped following (equivocation). */
+  halted?: () => boolean
 }
 
 export interface ImportOptions {
   /** The caller has verified every header's signature against the leader key already. */
   headersVerified?: boolean
+  /**
+   * Called once a large block's header signature, message ids, uniqueness and root have held,
+   * before its message signatures are checked: it may be forwarded (SPEC 5). Not called for a
+   * block validated whole by the import task.
+   */
+  onChecked?: () => void
 }
 
 interface CheckFailure { index: number, code: ImportErrorCode, reason: string }
@@ -69,10 +77,11 @@ export class BlockImporter {
 
   /** Validates and commits consecutive blocks, after any import already running. */
   async importBlocks (blocks: Uint8Array[], source: ImportSource = 'sync', options: ImportOptions = {}): Promise<ImportResult> {
+    if (this.hooks.halted?.() === true) return { imported: 0, blocks: [], known: 0, error: { code: 'HALTED', reason: 'this node stopped following the chain (equivocation)' } }
     this.waiting++
     // Signatures are checked at once, in parallel with the import before this one; only the
     // import task itself (validation against the parent, and the commit) waits its turn.
-    const prepared = this.prepare(blocks, options.headersVerified === true)
+    const prepared = this.prepare(blocks, options.headersVerified === true, options.onChecked)
     // Awaited below, possibly after it failed: mark it handled now.
     prepared.catch(() => undefined)
     const run = this.tail.then(async (): Promise<ImportBlocksOutput> => {
@@ -101,7 +110,7 @@ export class BlockImporter {
   }
 
   /** Copies the blocks for the pool and checks the large ones in steps (header, ids, signatures). */
-  private async prepare (blocks: Uint8Array[], headersVerified: boolean): Promise<Prepared> {
+  private async prepare (blocks: Uint8Array[], headersVerified: boolean, onChecked?: () => void): Promise<Prepared> {
     const buffers: WireBuffer[] = []
     const checks: Array<Promise<CheckFailure | ArrayBuffer | null>> = []
     for (let index = 0; index < blocks.length; index++) {
@@ -125,7 +134,7 @@ export class BlockImporter {
       const shared = new SharedArrayBuffer(block.byteLength)
       new Uint8Array(shared).set(block)
       buffers.push(shared)
-      checks.push(this.checkInSteps(shared, count, index))
+      checks.push(this.checkInSteps(shared, count, index, blocks.length === 1 ? onChecked : undefined))
     }
     const results = await Promise.all(checks)
     const verifiedIds: Array<ArrayBuffer | null> = []
@@ -137,9 +146,10 @@ export class BlockImporter {
   }
 
   /** hashBlock on one worker, then one signature slice per worker; the verified ids, or the failure. */
-  private async checkInSteps (block: SharedArrayBuffer, count: number, index: number): Promise<CheckFailure | ArrayBuffer> {
+  private async checkInSteps (block: SharedArrayBuffer, count: number, index: number, onChecked?: () => void): Promise<CheckFailure | ArrayBuffer> {
     const hashed = await this.pool.hashBlock({ block })
     if (!hashed.ok) return { index, code: hashed.code, reason: hashed.reason }
+    onChecked?.()
     const ids = toShared(hashed.ids)
     const offsets = toShared(hashed.offsets)
     const slices = this.pool.threads

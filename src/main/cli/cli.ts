@@ -3,9 +3,8 @@
 import { Command, Option } from 'commander'
 import { errorCode, errorMessage, KimuraError } from '../../shared/errors.js'
 import { DEFAULT_PARAMS } from '../../shared/params.js'
-import { DEFAULT_MAX_PENDING, LOG_LEVELS, resolveConfig, type RawOptions } from '../config.js'
-import { runNode } from './run-node.js'
-import { runSubmit } from './submit.js'
+import { DEFAULT_MAX_PENDING, LOG_FORMATS, LOG_LEVELS, resolveConfig, type RawOptions } from '../config.js'
+import { KIMURA_VERSION } from '../version.js'
 
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on'])
 
@@ -20,18 +19,23 @@ function nodeOptions (cmd: Command): Command {
     .addOption(opt('--listen <multiaddr>', 'libp2p listen address (comma-separated for several)', 'KIMURA_LISTEN', '/ip4/127.0.0.1/tcp/7000'))
     .addOption(opt('--api <host:port>', 'HTTP API address, or "off"', 'KIMURA_API', '127.0.0.1:8080'))
     .addOption(opt('--key <file>', 'leader signing key file, created on first start (default: <db>/leader.key)', 'KIMURA_KEY'))
-    .addOption(opt('--leader-addr <multiaddr>', 'peer: the leader\'s multiaddr, ending in /p2p/<peer id>', 'KIMURA_LEADER_ADDR'))
+    .addOption(opt('--leader-addr <multiaddr>', 'where to dial the leader, ending in /p2p/<peer id> (a peer needs it unless --peers is given)', 'KIMURA_LEADER_ADDR'))
+    .addOption(opt('--peers <multiaddr,...>', 'other nodes (of any role) to dial and keep connected to, each ending in /p2p/<peer id>', 'KIMURA_PEERS'))
+    .addOption(opt('--announce <multiaddr,...>', 'the addresses other nodes are told to dial (when listening on 0.0.0.0 or behind NAT; default: the listen addresses)', 'KIMURA_ANNOUNCE'))
     .addOption(opt('--leader-key <hex>', 'peer: the leader\'s public key', 'KIMURA_LEADER_KEY'))
     .addOption(opt('--block-interval-ms <n>', 'block period in milliseconds', 'KIMURA_BLOCK_INTERVAL_MS', String(DEFAULT_PARAMS.blockIntervalMs)))
     .addOption(opt('--log-level <level>', `log level: ${LOG_LEVELS.join(', ')}`, 'KIMURA_LOG_LEVEL', 'info'))
+    .addOption(opt('--log-format <format>', `log format: ${LOG_FORMATS.join(' or ')} (default: pretty on a terminal, else json)`, 'KIMURA_LOG_FORMAT'))
     .addOption(opt('--threads <n>', 'worker threads in the pool (default: one per core)', 'KIMURA_THREADS'))
     .addOption(opt('--max-pending <n>', 'leader: the most messages waiting in the pending pool; a submission beyond it is refused whole (503 POOL_FULL)', 'KIMURA_MAX_PENDING', String(DEFAULT_MAX_PENDING)))
+    .addOption(opt('--allow-peers <peerid,...>', 'connect only with these libp2p peer ids (plus those of --leader-addr and --peers); others are closed after the handshake (default: anyone)', 'KIMURA_ALLOW_PEERS'))
 }
 
 export async function runCli (argv: string[]): Promise<number> {
   let exitCode = 0
   const program = new Command('kimura')
     .description('Kimura: a small, fast, permissioned blockchain node.\nRuns a node (leader or peer) unless a command is given.')
+    .version(KIMURA_VERSION, '-V, --version', 'print the version and exit')
     .showHelpAfterError()
     // Node options go before a command, so `submit --api/--key` are submit's own.
     .enablePositionalOptions()
@@ -39,7 +43,10 @@ export async function runCli (argv: string[]): Promise<number> {
     .exitOverride()
   nodeOptions(program).action(async (raw: RawOptions) => {
     const leader = raw.leader === true || TRUE_WORDS.has((process.env.KIMURA_LEADER ?? '').toLowerCase())
-    exitCode = await runNode(resolveConfig({ ...raw, leader }))
+    const config = resolveConfig({ ...raw, leader })
+    // Loaded only when used: --help, --version and usage errors answer without loading libp2p.
+    const { runNode } = await import('./run-node.js')
+    exitCode = await runNode(config)
   })
   program.command('submit')
     .description('sign messages with a sender key and submit them to a node\'s HTTP API')
@@ -48,12 +55,15 @@ export async function runCli (argv: string[]): Promise<number> {
     .addOption(new Option('--key <file>', 'sender key file, created on first use').default('./kimura-sender.key'))
     .option('--wait', 'wait until every message is in a block, and print its height')
     .action(async (texts: string[], opts: { api: string, key: string, wait?: boolean }) => {
+      const { runSubmit } = await import('./submit.js')
       exitCode = await runSubmit({ api: opts.api, keyFile: opts.key, texts, wait: opts.wait === true })
     })
   try {
     await program.parseAsync(argv)
   } catch (err) {
-    if (isCommanderExit(err)) return err.exitCode
+    // Help and version exit 0; any usage error (unknown option or command, a missing value) is 2,
+    // like an invalid value, as the README documents.
+    if (isCommanderExit(err)) return err.exitCode === 0 ? 0 : 2
     const code = errorCode(err)
     process.stderr.write(`kimura: ${errorMessage(err)}${err instanceof KimuraError ? ` (${code})` : ''}\n`)
     return code === 'ERR_INVALID_CONFIG' ? 2 : 1

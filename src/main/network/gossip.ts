@@ -17,24 +17,26 @@ export const TOPICS: readonly string[] = [BLOCKS_TOPIC, MESSAGES_TOPIC]
  */
 export const GOSSIP_FRAME_HEADROOM_BYTES = 1024 * 1024
 
-/** Added to the leader's score (x appSpecificWeight 10): a peer never graylists its only block source. */
-const LEADER_APP_SCORE = 100
-
 export interface GossipConfigInit {
   maxBlockBytes: number
-  /** Peer role: the configured leader's peer id, trusted by configuration. */
-  leaderPeerId?: string
+  /**
+   * A peer's application score, read at every heartbeat: 1 for a peer whose status proved it
+   * follows this network (x appSpecificWeight 10 = 10, the acceptPXThreshold: only such peers'
+   * peer exchange is acted on), 0 otherwise.
+   */
+  appScore: (peer: string) => number
 }
 
 /**
- * Gossipsub tuned for a permissioned network of 2 to 50 nodes, usually a star around the
- * leader (peers dial only the leader), often all on one host.
+ * Gossipsub for a permissioned network of 5 to 100 nodes in a mesh: each node dials a few
+ * configured others and learns more by identify and peer exchange, so a block reaches most
+ * nodes through other peers, often all on one host.
  */
 export function createGossipsub (init: GossipConfigInit): ReturnType<typeof gossipsub> {
   const topicScore = createTopicScoreParams({
     topicWeight: 1,
     // Scores here only punish invalid payloads. Delivery-rate terms would penalise honest
-    // nodes on quiet topics (one block per 5 s, messages only when users submit some).
+    // nodes on quiet topics (one block per interval, messages only when users submit some).
     timeInMeshWeight: 0,
     firstMessageDeliveriesWeight: 0,
     meshMessageDeliveriesWeight: 0,
@@ -51,23 +53,28 @@ export function createGossipsub (init: GossipConfigInit): ReturnType<typeof goss
     globalSignaturePolicy: 'StrictNoSign',
     msgIdFn: (msg: GossipMessage) => b3(msg.data),
     emitSelf: false,
-    // Peers dial only the leader, so the leader reaches every peer directly: flood publishing
-    // sends its blocks to all subscribers at once instead of a D-sized mesh plus gossip, and
-    // batchPublish encodes a (up to 4 MiB) block once for all of them.
-    floodPublish: true,
+    // In a mesh, flood publishing would make the leader upload every block once per connected
+    // subscriber (up to every node that dials it); publishing to its mesh bounds the upload
+    // by Dhi, and the mesh carries the block on from there.
+    floodPublish: false,
     batchPublish: true,
-    // Mesh degree for <= 50 nodes: a little above the default 6 so that, where peers do
-    // interconnect, any node is within about two hops of the rest; Dlo/Dhi leave room to
-    // graft and prune without churn (Dout < Dlo and <= D/2, as gossipsub requires).
+    // Mesh degree for up to ~100 nodes: 8 reaches 100 nodes in about three hops; Dlo 6 and
+    // Dhi 12 leave room to graft and prune without churn, and Dhi bounds what one publish
+    // uploads (12 x the block). Dout < Dlo and <= D/2, as gossipsub requires; Dlazy 6 peers
+    // outside the mesh hear IHAVEs, which repairs holes in a sparse mesh.
     D: 8,
     Dlo: 6,
     Dhi: 12,
     Dlazy: 6,
     Dout: 2,
     // Faster than the default 1 s: mesh repair after a (re)connect matters more than the
-    // heartbeat cost, which is negligible with tens of peers.
+    // heartbeat cost, which is small with tens of peers.
     heartbeatInterval: 700,
-    // A lone leader (no peer subscribed yet) publishing is normal: Network reports 0 recipients.
+    // Peer exchange: a node pruning a full mesh names other peers; so a node that knows only
+    // two or three others learns more. Only peers with appScore (a verified status) are heard.
+    doPX: true,
+    scoreThresholds: { acceptPXThreshold: 10 },
+    // A node with no peer subscribed yet publishing is normal: Network reports 0 recipients.
     allowPublishToZeroTopicPeers: false,
     // The same bytes published twice (a message resubmitted to a peer) are not an error.
     ignoreDuplicatePublishError: true,
@@ -79,7 +86,8 @@ export function createGossipsub (init: GossipConfigInit): ReturnType<typeof goss
       // Every node may share one host (tests, small deployments): the default colocation
       // penalty would graylist peers once more than 10 run on 127.0.0.1.
       IPColocationFactorWeight: 0,
-      appSpecificScore: (peer: string) => peer === init.leaderPeerId ? LEADER_APP_SCORE : 0,
+      appSpecificScore: init.appScore,
+      appSpecificWeight: 10,
       topics: { [BLOCKS_TOPIC]: topicScore, [MESSAGES_TOPIC]: topicScore }
     }
   }

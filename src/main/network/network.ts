@@ -1,22 +1,33 @@
-// The libp2p node of a Kimura node: TCP + Noise + Yamux, identify, gossipsub on the blocks and
-// messages topics, the sync protocol server, and (peer role) the link to the leader.
+// The libp2p node of a Kimura node (SPEC 5): TCP + Noise + Yamux, identify (and push), ping,
+// gossipsub on the blocks and messages topics, the status and sync protocols, and the mesh:
+// connections kept to the configured nodes (--leader-addr, --peers), further peers learned by
+// identify and gossipsub peer exchange, dead connections found by pings.
 import { EventEmitter } from 'node:events'
 import type { GossipSub } from '@libp2p/gossipsub'
-import { identify, type Identify } from '@libp2p/identify'
-import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import { identify, identifyPush, type Identify, type IdentifyPush } from '@libp2p/identify'
+import type { IdentifyResult, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { noise } from '@libp2p/noise'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { ping, type Ping } from '@libp2p/ping'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import { tcp } from '@libp2p/tcp'
 import { yamux } from '@libp2p/yamux'
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import type { Logger } from 'pino'
+import type { Registry } from 'prom-client'
+import { toHex } from '../../shared/bytes.js'
+import { decodeBlockHeader } from '../../shared/codec.js'
 import { KimuraError, errorMessage } from '../../shared/errors.js'
-import { BLOCKS_TOPIC, MESSAGES_TOPIC, TOPICS, createGossipsub, createTopicValidator } from './gossip.js'
-import { LeaderLink } from './leader-link.js'
-import { resolveNetworkOptions, type NetworkInit, type NetworkOptions } from './options.js'
-import { loadOrCreatePeerKey } from './peer-key.js'
+import { blockHash } from '../../shared/hash.js'
+import { networkId } from '../../shared/status.js'
 import { createConnectionGater } from './connection-gater.js'
+import { BLOCKS_TOPIC, MESSAGES_TOPIC, TOPICS, createGossipsub, createTopicValidator } from './gossip.js'
+import { resolveNetworkOptions, type NetworkInit, type NetworkOptions } from './options.js'
+import { PeerBook, type VerifiedTip } from './peer-book.js'
+import { loadOrCreatePeerKey } from './peer-key.js'
+import { PeerKeeper, type ConfiguredPeer } from './peer-keeper.js'
+import { STATUS_PROTOCOL, askStatus, checkStatus, createStatusHandler } from './status-exchange.js'
 import { SyncLimits } from './sync-limits.js'
 import { MAX_SYNC_STREAMS_PER_CONNECTION, SYNC_PROTOCOL, createSyncHandler, requestBlocks } from './sync-protocol.js'
 import type { BlockSource, GossipHandler, NetworkEvents, SyncNetwork } from './types.js'
@@ -25,47 +36,47 @@ export interface NetworkModules {
   logger: Logger
   gossipHandler: GossipHandler
   blockSource: BlockSource
+  /** The encoded status answer (SPEC 5) for this node's stored tip, asked for on every status request. */
+  statusAnswer: () => Uint8Array
+  /** Where libp2p's own metrics go (Prometheus); none when absent. */
+  metricsRegistry?: Registry
 }
 
-type Node = Libp2p<{ identify: Identify, pubsub: GossipSub }>
-
-/** Peer-store tag on the leader: the highest value, so the connection pruner closes it last. */
-const LEADER_TAG = 'kimura-leader'
-const LEADER_TAG_VALUE = 100
+type Node = Libp2p<{ identify: Identify, identifyPush: IdentifyPush, ping: Ping, pubsub: GossipSub }>
 
 type State =
   | { status: 'stopped' }
   | { status: 'starting', done: Promise<void> }
-  | { status: 'started', node: Node, leaderLink: LeaderLink | undefined }
+  | { status: 'started', node: Node, keeper: PeerKeeper }
   | { status: 'stopping', done: Promise<void> }
+
+/** Status streams a connection may have open at once: one asked each way, one spare. */
+const MAX_STATUS_STREAMS = 2
 
 export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork {
   readonly options: NetworkOptions
   private readonly modules: NetworkModules
   private readonly log: Logger
-  private readonly leader: { addr: Multiaddr, peerId: PeerId } | undefined
+  private readonly configured: ConfiguredPeer[]
+  private readonly networkId: Uint8Array
+  private readonly peerBook = new PeerBook()
   private state: State = { status: 'stopped' }
   private localPeerId: string | undefined
-  /** Last reported leader state, so leader:connected/disconnected fire on transitions only. */
-  private leaderUp = false
 
   constructor (options: NetworkInit, modules: NetworkModules) {
     super()
     this.options = resolveNetworkOptions(options)
     this.modules = modules
     this.log = modules.logger
-    this.leader = this.options.leaderAddr === undefined ? undefined : parseLeaderAddr(this.options.leaderAddr)
+    this.networkId = networkId(this.options.leaderKey)
+    const addrs = [...(this.options.leaderAddr === undefined ? [] : [this.options.leaderAddr]), ...this.options.peers]
+    this.configured = addrs.map(a => parseConfiguredPeer(a))
   }
 
   /** This node's libp2p peer id; known once start() has loaded the peer key. */
   get peerId (): string {
     if (this.localPeerId === undefined) throw new KimuraError('ERR_INVALID_CONFIG', 'the network has not been started: no peer id yet')
     return this.localPeerId
-  }
-
-  /** The configured leader's peer id (peer role), or undefined on the leader. */
-  get leaderPeerId (): string | undefined {
-    return this.leader?.peerId.toString()
   }
 
   async start (): Promise<void> {
@@ -95,14 +106,13 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
       case 'starting': await this.state.done.catch(() => {}); return await this.stop()
       case 'started': break
     }
-    const { node, leaderLink } = this.state
+    const { node, keeper } = this.state
     const done = (async () => {
       try {
-        leaderLink?.stop()
+        keeper.stop()
         await node.stop()
         this.log.info('network stopped')
       } finally {
-        this.leaderUp = false
         this.state = { status: 'stopped' }
       }
     })()
@@ -115,7 +125,7 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
     const privateKey = await loadOrCreatePeerKey(options.dataDir)
     const node = await this.createNode(privateKey)
     this.localPeerId = node.peerId.toString()
-    let leaderLink: LeaderLink | undefined
+    const keeper = new PeerKeeper(node, this.configured, options.redialIntervalMs, this.log)
     try {
       this.wireEvents(node)
       await node.start()
@@ -130,28 +140,13 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
         }),
         logger: this.log
       }), { maxInboundStreams: MAX_SYNC_STREAMS_PER_CONNECTION, maxOutboundStreams: MAX_SYNC_STREAMS_PER_CONNECTION })
+      await node.handle(STATUS_PROTOCOL, createStatusHandler(this.modules.statusAnswer, this.log),
+        { maxInboundStreams: MAX_STATUS_STREAMS, maxOutboundStreams: MAX_STATUS_STREAMS })
       this.subscribe(node)
-      if (this.leader !== undefined) {
-        const leader = this.leader
-        await node.peerStore.merge(leader.peerId, { tags: { [LEADER_TAG]: { value: LEADER_TAG_VALUE } } })
-        leaderLink = new LeaderLink({
-          leaderAddr: leader.addr.toString(),
-          minDelayMs: options.redialMinMs,
-          maxDelayMs: options.redialMaxMs,
-          dial: async (signal) => {
-            try {
-              await node.dial(leader.addr, { signal })
-            } catch (err) {
-              throw new KimuraError('ERR_NETWORK_DIAL', `cannot dial the leader: ${errorMessage(err)}`, { leaderAddr: leader.addr.toString() }, { cause: err })
-            }
-          },
-          logger: this.log
-        })
-      }
-      this.state = { status: 'started', node, leaderLink }
-      leaderLink?.start()
+      await keeper.start()
+      this.state = { status: 'started', node, keeper }
     } catch (err) {
-      leaderLink?.stop()
+      keeper.stop()
       try {
         await node.stop()
       } catch (stopErr) {
@@ -160,32 +155,50 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
       if (err instanceof KimuraError) throw err
       throw new KimuraError('ERR_NETWORK_START', `cannot start the network: ${errorMessage(err)}`, { listen: options.listen }, { cause: err })
     }
-    this.log.info({ peerId: this.localPeerId, listen: this.getMultiaddrs(), leader: this.options.leaderAddr }, 'network started')
+    this.log.info({ peerId: this.localPeerId, listen: this.getMultiaddrs(), peers: this.configured.map(p => p.addr.toString()) }, 'network started')
   }
 
   private async createNode (privateKey: PrivateKey): Promise<Node> {
     const { options } = this
+    const allowPeers = options.allowPeers === undefined ? undefined : [...options.allowPeers, ...this.configured.map(p => p.peerId.toString())]
+    const registry = this.modules.metricsRegistry
     try {
       return await createLibp2p({
         privateKey,
         start: false,
-        addresses: { listen: options.listen },
+        addresses: { listen: options.listen, ...(options.announce === undefined ? {} : { announce: options.announce }) },
         transports: [tcp()],
         connectionEncrypters: [noise()],
         streamMuxers: [yamux()],
+        connectionGater: createConnectionGater(allowPeers),
         connectionManager: {
           // Nodes of one network often share a host (all on 127.0.0.1 in tests and small
           // setups): the default 5 inbound connections per second per host would refuse a
-          // batch of peers redialing a restarted leader.
+          // batch of peers redialing a restarted node.
           inboundConnectionThreshold: 100,
           maxIncomingPendingConnections: options.maxIncomingPendingConnections,
           maxConnections: options.maxConnections,
-          dialTimeout: 5_000
+          dialTimeout: 5_000,
+          // libp2p redials a keep-alive peer right after it disconnects; PeerKeeper covers
+          // longer outages, so a few quick retries are enough here.
+          reconnectRetries: 3,
+          reconnectRetryInterval: 500,
+          reconnectBackoffFactor: 2
         },
-        connectionGater: createConnectionGater(options.allowPeers),
+        connectionMonitor: {
+          pingInterval: options.pingIntervalMs,
+          pingTimeout: { minTimeout: 1_000, maxTimeout: 5_000 },
+          abortConnectionOnPingFailure: true
+        },
+        ...(registry === undefined ? {} : { metrics: prometheusMetrics({ registry, collectDefaultMetrics: false, preserveExistingMetrics: true }) }),
         services: {
           identify: identify(),
-          pubsub: createGossipsub({ maxBlockBytes: options.maxBlockBytes, leaderPeerId: this.leader?.peerId.toString() })
+          identifyPush: identifyPush(),
+          ping: ping(),
+          pubsub: createGossipsub({
+            maxBlockBytes: options.maxBlockBytes,
+            appScore: peer => this.peerBook.isVerified(peer) ? 1 : 0
+          })
         }
       })
     } catch (err) {
@@ -200,7 +213,7 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
       logger: this.log,
       topic: BLOCKS_TOPIC,
       handle: async (data, from) => await gossipHandler.onBlock(data, from),
-      onAccept: (data, from, receivedAt) => { this.emit('block:received', { data, from, receivedAt }) }
+      onAccept: (data, from) => { this.noteBlockFrom(from, data) }
     }))
     pubsub.topicValidators.set(MESSAGES_TOPIC, createTopicValidator({
       logger: this.log,
@@ -217,40 +230,49 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
   }
 
   private wireEvents (node: Node): void {
-    node.addEventListener('peer:connect', (evt) => {
-      const peerId = evt.detail.toString()
-      const isLeader = peerId === this.leaderPeerId
-      if (isLeader) this.startedLeaderLink()?.onConnected()
-      this.log.info({ peer: peerId, leader: isLeader }, 'peer connected')
-      this.emit('peer:connected', { peerId })
-      this.refreshLeaderState()
-    })
-    node.addEventListener('peer:disconnect', (evt) => {
-      const peerId = evt.detail.toString()
-      const isLeader = peerId === this.leaderPeerId
-      this.log.info({ peer: peerId, leader: isLeader }, 'peer disconnected')
-      this.emit('peer:disconnected', { peerId })
-      this.refreshLeaderState()
-      if (isLeader) this.startedLeaderLink()?.onDisconnected()
-    })
-    node.services.pubsub.addEventListener('subscription-change', (evt) => {
-      if (evt.detail.peerId.toString() === this.leaderPeerId) this.refreshLeaderState()
+    node.addEventListener('peer:identify', evt => { this.onIdentify(node, evt.detail) })
+    node.addEventListener('peer:connect', evt => { this.log.info({ peer: evt.detail.toString() }, 'peer connected') })
+    node.addEventListener('peer:disconnect', evt => {
+      const peer = evt.detail.toString()
+      this.peerBook.remove(peer)
+      this.log.info({ peer }, 'peer disconnected')
     })
   }
 
-  private startedLeaderLink (): LeaderLink | undefined {
-    return this.state.status === 'started' ? this.state.leaderLink : undefined
+  /** Identify tells which protocols the peer speaks: ask its status if it speaks ours. */
+  private onIdentify (node: Node, result: IdentifyResult): void {
+    if (!result.protocols.includes(STATUS_PROTOCOL)) {
+      this.log.debug({ peer: result.peerId.toString() }, 'peer does not speak the status protocol: treated as holding no chain')
+      return
+    }
+    void this.askStatusOf(node, result.peerId)
   }
 
-  /** Emits leader:connected/disconnected when isLeaderConnected() changes. */
-  private refreshLeaderState (): void {
-    const leaderPeerId = this.leaderPeerId
-    if (leaderPeerId === undefined) return
-    const up = this.isLeaderConnected()
-    if (up === this.leaderUp) return
-    this.leaderUp = up
-    this.log.info({ leader: leaderPeerId }, up ? 'leader connected' : 'leader disconnected')
-    this.emit(up ? 'leader:connected' : 'leader:disconnected', { peerId: leaderPeerId })
+  private async askStatusOf (node: Node, peer: PeerId): Promise<VerifiedTip | undefined> {
+    const id = peer.toString()
+    let answer: Uint8Array
+    try {
+      answer = await askStatus(node, peer, STATUS_PROTOCOL)
+    } catch (err) {
+      this.log.debug({ peer: id, err: errorMessage(err) }, 'no status answer: the peer is treated as holding no chain')
+      return undefined
+    }
+    const verdict = checkStatus(answer, this.networkId, this.options.leaderKey)
+    if (!verdict.ok) {
+      this.log.warn({ peer: id, code: verdict.code, reason: verdict.reason }, 'disconnecting a peer whose status does not hold')
+      this.peerBook.remove(id)
+      await node.hangUp(peer).catch(() => undefined)
+      return undefined
+    }
+    this.peerBook.setTip(id, verdict.tip)
+    this.emit('peer:status', { peerId: id, tip: verdict.tip, header: verdict.header })
+    return verdict.tip
+  }
+
+  /** A block this node accepted from `from` shows that peer holds at least that height. */
+  private noteBlockFrom (from: string, data: Uint8Array): void {
+    const shape = decodeBlockHeader(data)
+    if (shape.ok) this.peerBook.raiseTip(from, { height: shape.value.header.height, hash: toHex(blockHash(shape.value.header)) })
   }
 
   private get node (): Node | undefined {
@@ -280,7 +302,7 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
     } catch (err) {
       const message = errorMessage(err)
       if (message.includes('NoPeersSubscribedToTopic')) {
-        // Normal for a lone leader or a peer between leader connections.
+        // Normal for a lone leader or a node between connections.
         this.log.debug({ topic }, 'published with no subscribed peer')
         return 0
       }
@@ -288,7 +310,7 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
     }
   }
 
-  /** Listen addresses, each ending in /p2p/<peerId>; empty while stopped. */
+  /** Listen addresses (or the announced ones), each ending in /p2p/<peerId>; empty while stopped. */
   getMultiaddrs (): string[] {
     const node = this.node
     if (node === undefined) return []
@@ -303,28 +325,39 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
     return this.node?.getPeers().length ?? 0
   }
 
-  /** Peer role: connected to the leader and the leader subscribes to the messages topic. */
-  isLeaderConnected (): boolean {
-    const node = this.node
-    const leader = this.leader
-    if (node === undefined || leader === undefined) return false
-    if (node.getConnections(leader.peerId).length === 0) return false
-    return node.services.pubsub.getSubscribers(MESSAGES_TOPIC).some(peer => peer.equals(leader.peerId))
-  }
-
   /** Connected peers subscribed to `topic`. */
   topicPeerCount (topic: string): number {
     return this.node?.services.pubsub.getSubscribers(topic).length ?? 0
   }
 
-  /** Connected peers to sync from: the leader first (it is never behind), then the others. */
-  syncPeers (): string[] {
+  /** Connected peers whose verified tip is above `height`, the best to sync from first. */
+  syncPeers (height: number): string[] {
     const node = this.node
     if (node === undefined) return []
-    const peers = node.getPeers().map(p => p.toString())
-    const leader = this.leaderPeerId
-    if (leader === undefined || !peers.includes(leader)) return peers
-    return [leader, ...peers.filter(p => p !== leader)]
+    return this.peerBook.aheadOf(height, peer => node.getConnections(peerIdFromString(peer)).length > 0)
+  }
+
+  /** The highest tip a connected peer has proved (its status, or a block it gossiped). */
+  highestPeerTip (): VerifiedTip | undefined {
+    const node = this.node
+    if (node === undefined) return undefined
+    return this.peerBook.highest(peer => node.getConnections(peerIdFromString(peer)).length > 0)
+  }
+
+  /** A sync request to `peer` failed or brought blocks that were refused: ask it later than others. */
+  reportSyncFailure (peer: string): void {
+    this.peerBook.reportSyncFailure(peer)
+  }
+
+  reportSyncSuccess (peer: string): void {
+    this.peerBook.reportSyncSuccess(peer)
+  }
+
+  /** Asks every connected peer for its status again (a node that heard no block for a while). */
+  async refreshStatuses (): Promise<void> {
+    const node = this.node
+    if (node === undefined) return
+    await Promise.all(node.getPeers().map(async peer => await this.askStatusOf(node, peer)))
   }
 
   /** One sync request to `peerId` (see sync-protocol.ts); rejects with ERR_SYNC. */
@@ -345,13 +378,13 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
   }
 }
 
-function parseLeaderAddr (text: string): { addr: Multiaddr, peerId: PeerId } {
+function parseConfiguredPeer (text: string): ConfiguredPeer {
   try {
     const addr = multiaddr(text)
     const id = addr.getComponents().findLast(c => c.name === 'p2p')?.value
     if (id === undefined) throw new Error('it does not end in /p2p/<peer id>')
     return { addr, peerId: peerIdFromString(id) }
   } catch (err) {
-    throw new KimuraError('ERR_INVALID_CONFIG', `invalid leader address ${text}: ${errorMessage(err)}`, { leaderAddr: text }, { cause: err })
+    throw new KimuraError('ERR_INVALID_CONFIG', `invalid peer address ${text}: ${errorMessage(err)}`, { addr: text }, { cause: err })
   }
 }

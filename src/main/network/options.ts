@@ -6,8 +6,14 @@ export interface NetworkOptions {
   dataDir: string
   /** libp2p listen multiaddrs, e.g. `/ip4/127.0.0.1/tcp/7000`. */
   listen: string[]
-  /** Peer role: the leader's multiaddr, ending in /p2p/<peer id>. Absent on the leader. */
+  /** What other nodes are told to dial (SPEC 7 --announce); the listen addresses when absent. */
+  announce?: string[]
+  /** The leader's public key: status answers are checked against it and its network id. */
+  leaderKey: Uint8Array
+  /** Where to dial the leader (ends in /p2p/<peer id>); absent on the leader, optional on a peer. */
   leaderAddr?: string
+  /** Other nodes to dial and keep connected to (SPEC 7 --peers), each ending in /p2p/<peer id>. */
+  peers: string[]
   /** Largest encoded block (SPEC 4); bounds inbound gossip and sync frames. */
   maxBlockBytes: number
   /**
@@ -20,6 +26,10 @@ export interface NetworkOptions {
   maxConnections: number
   /** Inbound connections still in their handshake at once; more are refused. */
   maxIncomingPendingConnections: number
+  /** How often a connection is pinged; one that does not answer is closed (a dead link or a stopped peer). */
+  pingIntervalMs: number
+  /** How often configured peers without a connection are dialled again. */
+  redialIntervalMs: number
   /** Sync streams one peer may have open on this node at once; extra ones are reset. */
   syncMaxStreamsPerPeer: number
   /** Sync streams served at once across all peers (peer ids are free: this is the real bound). */
@@ -32,20 +42,24 @@ export interface NetworkOptions {
   syncRequestBurst: number
   /** How long one sync request may take, request to last block, before it is abandoned. */
   syncRequestTimeoutMs: number
-  /** Leader redial backoff: first delay, doubled per failed attempt up to redialMaxMs. */
-  redialMinMs: number
-  redialMaxMs: number
 }
 
 /** The options a caller must give; everything else has a default. */
-export type NetworkInit = Pick<NetworkOptions, 'dataDir' | 'listen' | 'maxBlockBytes'> & Partial<NetworkOptions>
+export type NetworkInit = Pick<NetworkOptions, 'dataDir' | 'listen' | 'maxBlockBytes' | 'leaderKey'> & Partial<NetworkOptions>
 
-export const DEFAULT_NETWORK_OPTIONS: Readonly<Omit<NetworkOptions, 'dataDir' | 'listen' | 'leaderAddr' | 'maxBlockBytes' | 'allowPeers'>> = Object.freeze({
+type Defaults = Omit<NetworkOptions, 'dataDir' | 'listen' | 'announce' | 'leaderKey' | 'leaderAddr' | 'maxBlockBytes' | 'allowPeers'>
+
+export const DEFAULT_NETWORK_OPTIONS: Readonly<Defaults> = Object.freeze({
+  peers: [],
   // A permissioned network of up to ~100 nodes, each in a mesh of about a dozen: 128 leaves
   // room for every node of a small network to reach the leader while bounding the
   // per-connection memory (buffers, gossip state) a flood of connections can cost.
   maxConnections: 128,
   maxIncomingPendingConnections: 32,
+  // A peer that stopped (SIGSTOP, a dead link) must be noticed within seconds, or the other
+  // side keeps gossiping into a dead connection; a ping every 2 s costs microseconds.
+  pingIntervalMs: 2_000,
+  redialIntervalMs: 2_000,
   // One pipelined request in flight plus one finishing is all an honest client needs.
   syncMaxStreamsPerPeer: 2,
   // 16 responses of at most 8 MiB each would be 128 MiB; the byte budget below is the bound
@@ -60,11 +74,7 @@ export const DEFAULT_NETWORK_OPTIONS: Readonly<Omit<NetworkOptions, 'dataDir' | 
   syncRequestsPerSecond: 10,
   syncRequestBurst: 20,
   // Generous for 8 MiB on a slow link; a stuck peer must not stall a sync round forever.
-  syncRequestTimeoutMs: 30_000,
-  // Quick first retry (a restarting leader is usually back within a second), capped so a
-  // long outage costs one dial every few seconds.
-  redialMinMs: 250,
-  redialMaxMs: 5_000
+  syncRequestTimeoutMs: 30_000
 })
 
 export function resolveNetworkOptions (init: NetworkInit): NetworkOptions {

@@ -1,12 +1,13 @@
-// Catches the local chain up with a peer over /kimura/sync/1.0.0: asks for tip+1.. in batches,
-// keeps the next request in flight while the current batch is imported, and stops when a
-// response comes back empty (caught up). Triggers coalesce: one running round plus at most
-// one queued re-run.
-import { EventEmitter } from 'node:events'
+// Catches the local chain up over /kimura/sync/1.0.0 from whichever connected peer proved (by
+// a leader-signed status tip) that it is ahead: asks for tip+1.. in batches, keeps the next
+// request in flight while the current batch is imported, and stops when a response comes back
+// empty (caught up). A peer that fails or serves a refused block moves down the list and the
+// round goes on with the next. Triggers coalesce: one running round plus at most one queued
+// re-run. A node that stores no block for `stallMs` asks its peers for their status again.
 import type { Logger } from 'pino'
 import { errorCode, errorMessage } from '../../shared/errors.js'
 import { MAX_RESPONSE_BLOCKS } from './sync-protocol.js'
-import type { ChainImporter, PeerEvent, SyncNetwork } from './types.js'
+import type { ChainImporter, PeerStatusEvent, SyncNetwork } from './types.js'
 
 export interface SyncClientModules {
   network: SyncNetwork
@@ -20,18 +21,24 @@ export interface SyncClientOptions {
   /** After a round fails on transport errors, retry after this delay, doubling up to retryMaxMs. */
   retryMinMs: number
   retryMaxMs: number
+  /**
+   * No block stored for this long (SPEC 5: two block intervals): ask the peers for their status
+   * again, which starts a sync if one of them is ahead. 0 turns the watch off.
+   */
+  stallMs: number
 }
 
 export const DEFAULT_SYNC_CLIENT_OPTIONS: Readonly<SyncClientOptions> = Object.freeze({
   batchSize: MAX_RESPONSE_BLOCKS,
   retryMinMs: 1_000,
-  retryMaxMs: 30_000
+  retryMaxMs: 30_000,
+  stallMs: 10_000
 })
 
 /**
- * synced: a peer answered empty (caught up); invalid: a peer sent a block the importer refused
- * (the round stops, nothing is retried until the next trigger); failed: requests failed on every
- * peer, or the import threw (retried later with backoff); no-peers: nobody to ask.
+ * synced: a peer answered empty (caught up); invalid: every peer that was asked sent a block the
+ * importer refused; failed: requests failed on every peer, or the import threw (retried later
+ * with backoff); no-peers: no connected peer is known to be ahead.
  */
 export type SyncStatus = 'synced' | 'invalid' | 'failed' | 'no-peers' | 'stopped'
 
@@ -46,18 +53,6 @@ export interface SyncResult {
   /** The peer the round ended with. */
   peer?: string
   error?: { code: string, reason: string }
-}
-
-export interface SyncProgress {
-  peer: string
-  /** Blocks imported so far in this round. */
-  imported: number
-  height: number
-}
-
-export interface SyncClientEvents {
-  progress: [SyncProgress]
-  done: [SyncResult]
 }
 
 type Fetched = { ok: true, blocks: Uint8Array[] } | { ok: false, error: { code: string, reason: string } }
@@ -75,7 +70,7 @@ interface Deferred {
   resolve: (result: SyncResult) => void
 }
 
-export class SyncClient extends EventEmitter<SyncClientEvents> {
+export class SyncClient {
   private readonly options: SyncClientOptions
   private readonly network: SyncNetwork
   private readonly importer: ChainImporter
@@ -84,11 +79,14 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   private current: Promise<SyncResult> | undefined
   private queued: Deferred | undefined
   private retryTimer: NodeJS.Timeout | undefined
+  private stallTimer: NodeJS.Timeout | undefined
+  private heightAtLastWatch = -1
   private failedRounds = 0
-  private readonly onLeaderConnected = (_event: PeerEvent): void => { void this.requestSync() }
+  private readonly onPeerStatus = (event: PeerStatusEvent): void => {
+    if (event.tip.height > this.importer.tipHeight()) void this.requestSync()
+  }
 
   constructor (modules: SyncClientModules, options: Partial<SyncClientOptions> = {}) {
-    super()
     this.network = modules.network
     this.importer = modules.importer
     this.log = modules.logger
@@ -98,7 +96,8 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   start (): void {
     if (this.controller !== undefined) return
     this.controller = new AbortController()
-    this.network.on('leader:connected', this.onLeaderConnected)
+    this.network.on('peer:status', this.onPeerStatus)
+    if (this.options.stallMs > 0) this.stallTimer = setInterval(() => { this.watchStall() }, this.options.stallMs)
     void this.requestSync()
   }
 
@@ -106,9 +105,11 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     const controller = this.controller
     if (controller === undefined) return
     this.controller = undefined
-    this.network.off('leader:connected', this.onLeaderConnected)
+    this.network.off('peer:status', this.onPeerStatus)
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
+    if (this.stallTimer !== undefined) clearInterval(this.stallTimer)
     this.retryTimer = undefined
+    this.stallTimer = undefined
     controller.abort()
     await this.current
   }
@@ -136,6 +137,16 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
     return await this.queued.promise
   }
 
+  /** Heard no block since the last watch: the peers may be ahead without gossip reaching us. */
+  private watchStall (): void {
+    const height = this.importer.tipHeight()
+    const stalled = height === this.heightAtLastWatch && this.current === undefined
+    this.heightAtLastWatch = height
+    if (!stalled) return
+    this.log.debug({ height }, 'no block stored for two intervals: asking peers for their status')
+    this.network.refreshStatuses().catch((err: unknown) => { this.log.debug({ err: errorMessage(err) }, 'status refresh failed') })
+  }
+
   private startQueued (): void {
     const queued = this.queued
     if (queued === undefined) return
@@ -146,24 +157,32 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
   private async runRound (signal: AbortSignal): Promise<SyncResult> {
     const startedAt = Date.now()
     const from = this.importer.tipHeight() + 1
-    const peers = this.network.syncPeers()
-    let result: SyncResult
-    if (peers.length === 0) {
-      result = { status: 'no-peers', from, to: from - 1, imported: 0, ms: 0 }
-    } else {
-      let imported = 0
-      let last: PeerOutcome = { status: 'failed', imported: 0 }
-      let lastPeer = peers[0]
-      for (const peer of peers) {
-        lastPeer = peer
-        last = await this.syncFrom(peer, signal)
-        imported += last.imported
-        if (last.status !== 'failed' || last.tryNextPeer === false || signal.aborted) break
-        this.log.debug({ peer, code: last.error?.code, reason: last.error?.reason }, 'sync from peer failed')
-      }
-      const status = signal.aborted ? 'stopped' : last.status
-      result = { status, from, to: this.importer.tipHeight(), imported, ms: Date.now() - startedAt, peer: lastPeer, error: last.error }
+    const tried = new Set<string>()
+    // The next peer to ask: the best one still ahead of the local tip, not yet asked this round.
+    const nextPeer = (): string | undefined => this.network.syncPeers(this.importer.tipHeight()).find(p => !tried.has(p))
+    let peer = nextPeer()
+    if (peer === undefined) {
+      const result: SyncResult = { status: 'no-peers', from, to: from - 1, imported: 0, ms: 0 }
+      this.report(result)
+      return result
     }
+    let imported = 0
+    let last: PeerOutcome = { status: 'failed', imported: 0 }
+    let lastPeer = peer
+    while (peer !== undefined) {
+      tried.add(peer)
+      lastPeer = peer
+      last = await this.syncFrom(peer, signal)
+      imported += last.imported
+      if (last.status === 'synced') this.network.reportSyncSuccess(peer)
+      if (last.status === 'synced' || last.status === 'stopped' || last.tryNextPeer === false || signal.aborted) break
+      // Failed or refused: this peer goes down the list, and the next one is asked.
+      this.network.reportSyncFailure(peer)
+      this.log.debug({ peer, status: last.status, code: last.error?.code, reason: last.error?.reason }, 'sync from peer did not complete')
+      peer = nextPeer()
+    }
+    const status = signal.aborted ? 'stopped' : last.status
+    const result: SyncResult = { status, from, to: this.importer.tipHeight(), imported, ms: Date.now() - startedAt, peer: lastPeer, ...(last.error === undefined ? {} : { error: last.error }) }
     this.report(result)
     return result
   }
@@ -195,8 +214,6 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
           return { status: 'failed', imported, error: { code: errorCode(err), reason: errorMessage(err) }, tryNextPeer: false }
         }
         imported += outcome.imported
-        const progress: SyncProgress = { peer, imported, height: this.importer.tipHeight() }
-        this.safely('progress', () => this.emit('progress', progress))
         if (outcome.error !== undefined || outcome.imported + (outcome.known ?? 0) < fresh.length) {
           nextController.abort()
           const error = outcome.error ?? { code: 'SYNC_INCOMPLETE_IMPORT', reason: `imported ${outcome.imported} of ${fresh.length} blocks (${outcome.known ?? 0} already stored)` }
@@ -231,27 +248,17 @@ export class SyncClient extends EventEmitter<SyncClientEvents> {
         break
       case 'invalid':
         this.failedRounds = 0
-        this.log.warn({ ...line, code: result.error?.code, reason: result.error?.reason }, 'sync stopped: peer sent an invalid block')
+        this.log.warn({ ...line, code: result.error?.code, reason: result.error?.reason }, 'sync stopped: the peers sent invalid blocks')
         break
       case 'failed':
         this.log.warn({ ...line, code: result.error?.code, reason: result.error?.reason }, 'sync failed')
         this.scheduleRetry()
         break
       case 'no-peers':
-        this.log.debug('sync: no connected peer to ask')
+        this.log.debug('sync: no connected peer is known to be ahead')
         break
       case 'stopped':
         break
-    }
-    this.safely('done', () => this.emit('done', result))
-  }
-
-  /** A throwing listener must not break a sync round. */
-  private safely (event: keyof SyncClientEvents, emit: () => void): void {
-    try {
-      emit()
-    } catch (err) {
-      this.log.debug({ event, err: errorMessage(err) }, 'sync event listener threw')
     }
   }
 

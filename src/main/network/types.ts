@@ -1,5 +1,6 @@
 // The contracts between the network layer and the rest of the node: what it calls (gossip
 // handler, block source, chain importer) and what it emits. Only plain data crosses.
+import type { BlockHeader } from '../../shared/types.js'
 
 export type GossipVerdict = 'accept' | 'ignore' | 'reject'
 
@@ -33,35 +34,30 @@ export interface ChainImporter {
   }>
 }
 
-export interface BlockReceivedEvent {
-  /** The encoded Block as gossiped. */
-  data: Uint8Array
-  /** Peer id of the peer that forwarded it to us. */
-  from: string
-  /** Date.now() when the payload reached this node's validator. */
-  receivedAt: number
-}
-
-export interface PeerEvent {
+export interface PeerStatusEvent {
   peerId: string
+  /** The peer's tip, as its leader-signed header proved it. */
+  tip: { height: number, hash: string }
+  header: BlockHeader
 }
 
 /** Events of the Network, as Node EventEmitter argument tuples. */
 export interface NetworkEvents {
-  'block:received': [BlockReceivedEvent]
-  'peer:connected': [PeerEvent]
-  'peer:disconnected': [PeerEvent]
-  /** The leader is connected and subscribed to the messages topic (peer role). */
-  'leader:connected': [PeerEvent]
-  'leader:disconnected': [PeerEvent]
+  /** A connected peer answered a status request and its tip header verified. */
+  'peer:status': [PeerStatusEvent]
 }
 
 /** What SyncClient needs from the network; Network implements it. */
 export interface SyncNetwork {
-  /** Connected peers to sync from, the one most likely ahead (the leader) first. */
-  syncPeers (): string[]
+  /** Connected peers whose verified tip is above `height`, the best to sync from first. */
+  syncPeers (height: number): string[]
   /** Asks `peerId` for blocks from..from+count-1; resolves with the encoded blocks, in order. */
   requestBlocks (peerId: string, from: number, count: number, signal?: AbortSignal): Promise<Uint8Array[]>
-  on (event: 'leader:connected', listener: (event: PeerEvent) => void): unknown
-  off (event: 'leader:connected', listener: (event: PeerEvent) => void): unknown
+  /** The peer failed a request or served blocks that were refused: try it after the others. */
+  reportSyncFailure (peerId: string): void
+  reportSyncSuccess (peerId: string): void
+  /** Asks every connected peer for its status again. */
+  refreshStatuses (): Promise<void>
+  on (event: 'peer:status', listener: (event: PeerStatusEvent) => void): unknown
+  off (event: 'peer:status', listener: (event: PeerStatusEvent) => void): unknown
 }

@@ -12,10 +12,18 @@ import type { WorkerPoolOptions } from './options.js'
 
 export type TaskName = keyof typeof TASK
 
-/** Observers the node wires to its metrics. */
+/** Observers the node wires to its metrics and logs. */
 export interface WorkerPoolHooks {
   onTaskDone?: (task: TaskName, seconds: number) => void
+  /**
+   * A worker failed: it threw outside a task, or it ended (piscina fails its task, if any,
+   * and starts a replacement). `workersLeft` is how many live workers remain after it.
+   */
+  onWorkerFailed?: (err: Error, task: TaskName | undefined, workersLeft: number) => void
 }
+
+/** The error piscina fails a task with when its worker ended under it. */
+const WORKER_EXITED = /worker exited|terminat/i
 
 const WORKER_URL = new URL('../../workers/pool-worker.js', import.meta.url)
 
@@ -54,6 +62,8 @@ export class WorkerPool {
       atomics: 'disabled',
       workerData: this.config
     })
+    // Without a listener, an error thrown in an idle worker would be re-thrown on this thread.
+    this.pool.on('error', (err: Error) => { this.hooks.onWorkerFailed?.(err, undefined, this.liveWorkers()) })
     // Node 20 can abort the process when a worker is terminated while it still loads modules
     // (a stop right after start): a warm-up task per worker makes start() return after that.
     await Promise.all(Array.from({ length: this.options.threads }, async () => await this.run('warmUp', {}, [])))
@@ -69,6 +79,11 @@ export class WorkerPool {
     this.pool = undefined
     await Promise.allSettled(this.inFlight)
     await pool.close()
+  }
+
+  /** Workers alive now (piscina replaces one that ended, unless workers fail while starting). */
+  private liveWorkers (): number {
+    return this.pool?.threads.length ?? 0
   }
 
   /** Whether an admission would be queued now rather than refused. */
@@ -136,6 +151,10 @@ export class WorkerPool {
     try {
       return await running
     } catch (err) {
+      if (err instanceof Error && WORKER_EXITED.test(err.message) && this.pool !== undefined) {
+        // piscina has started a replacement unless the worker died while starting; report how many remain.
+        this.hooks.onWorkerFailed?.(err, task, this.liveWorkers())
+      }
       throw new KimuraError('ERR_WORKER_TASK', `worker task ${task} failed: ${String(err)}`, { task }, { cause: err })
     } finally {
       this.inFlight.delete(running)

@@ -11,8 +11,11 @@ export interface BlockProducerOptions {
   maxBlockMessages: number
 }
 
+/** A build, or a reason the node declined to build this slot (its code is logged). */
+export type BuildResult = BuildBlockOutput | { ok: false, code: string, reason: string }
+
 export interface BlockProducerModules {
-  build: (timestamp: number, maxMessages: number) => Promise<BuildBlockOutput>
+  build: (timestamp: number, maxMessages: number) => Promise<BuildResult>
   publish: (block: Uint8Array) => Promise<number>
   logger: Logger
   metrics: NodeMetrics

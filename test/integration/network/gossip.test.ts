@@ -78,9 +78,10 @@ test.serial('a lone leader publishes to nobody without an error; a peer relays m
   t.is(await leader.network.publishMessage(new Uint8Array([1, 2, 3])), 0)
 
   const peer = await createNode(t, { leaderAddr: leader.network.getMultiaddrs()[0] })
-  // leader:connected: connected, and the leader subscribes to the messages topic.
   await waitForLeader(peer)
   t.is(peer.network.connectedPeerCount(), 1)
+  // Connected and its status verified; publishing reaches the leader once its subscription has arrived.
+  await reachSubscribers(peer, 'messages', 1)
   const message = new Uint8Array([4, 5, 6])
   t.is(await peer.network.publishMessage(message), 1)
   await waitFor(() => leader.handler.messages.length === 1, 10_000, 'the leader to receive the message')

@@ -1,8 +1,9 @@
 // An in-memory chain for network tests: a ChainImporter that validates with the real SPEC
 // rules and a BlockSource over what it stored. Also builds signed test chains.
-import { buildSignedBlock, GENESIS_HASH, signMessage } from '../../../src/shared/block.js'
+import { buildSignedBlock, GENESIS_BLOCK, GENESIS_HASH, signMessage } from '../../../src/shared/block.js'
 import { copyBytes, toHex } from '../../../src/shared/bytes.js'
-import { decodeBlock, encodeBlock } from '../../../src/shared/codec.js'
+import { decodeBlock, decodeBlockHeader, encodeBlock } from '../../../src/shared/codec.js'
+import { encodeStatus, networkId } from '../../../src/shared/status.js'
 import { signingKeyFromSeed, type SigningKey } from '../../../src/shared/keys.js'
 import { DEFAULT_PARAMS, type NetworkParams } from '../../../src/shared/params.js'
 import { validateBlock, type ParentInfo } from '../../../src/shared/validation.js'
@@ -23,6 +24,15 @@ export function buildChain (count: number, key: SigningKey = LEADER_KEY): Uint8A
     prevHash = built.hash
   }
   return out
+}
+
+/** The status answer (SPEC 5) of a node serving `source`: its network id and tip header. */
+export function statusOf (source: BlockSource, leaderKey: Uint8Array = LEADER_KEY.publicKey): Uint8Array {
+  const height = source.tipHeight()
+  const [last] = height === 0 ? [] : source.getEncodedBlocks(height, 1, Number.MAX_SAFE_INTEGER)
+  const decoded = last === undefined ? undefined : decodeBlockHeader(last)
+  const tip = decoded?.ok === true ? decoded.value.header : GENESIS_BLOCK.header
+  return encodeStatus({ networkId: networkId(leaderKey), tip })
 }
 
 export class MemoryChain implements ChainImporter, BlockSource {
@@ -52,6 +62,11 @@ export class MemoryChain implements ChainImporter, BlockSource {
       imported++
     }
     return await Promise.resolve({ imported })
+  }
+
+  /** The status answer (SPEC 5) for this chain's tip: what a node holding it would say. */
+  statusAnswer (): Uint8Array {
+    return statusOf(this, this.leaderKey)
   }
 
   getEncodedBlocks (from: number, count: number, maxBytes: number): Uint8Array[] {

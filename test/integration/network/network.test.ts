@@ -6,7 +6,7 @@ import { KimuraError } from '../../../src/shared/errors.js'
 import { Network } from '../../../src/main/network/network.js'
 import { PEER_KEY_FILE } from '../../../src/main/network/peer-key.js'
 import { waitFor } from '../../helpers/wait.js'
-import { MemoryChain } from './memory-chain.js'
+import { LEADER_KEY, MemoryChain } from './memory-chain.js'
 import { RecordingHandler, createNode, portOf, reachSubscribers, silentLogger, tempDir, waitForLeader } from './nodes.js'
 
 test.serial('the peer id persists across a restart with the same data dir; the key file is 0600', async t => {
@@ -58,8 +58,8 @@ test.serial('a corrupt peer key and a leader address without a peer id are typed
   const err = await t.throwsAsync(node.network.start(), { instanceOf: KimuraError, message: /not a libp2p private key/ })
   t.is(err?.code, 'ERR_KEY_FILE')
 
-  const bad = t.throws(() => new Network({ dataDir, listen: [], maxBlockBytes: 1024, leaderAddr: '/ip4/127.0.0.1/tcp/1' },
-    { logger: silentLogger, gossipHandler: new RecordingHandler(), blockSource: new MemoryChain() }), { instanceOf: KimuraError, message: /\/p2p\/<peer id>/ })
+  const bad = t.throws(() => new Network({ dataDir, listen: [], maxBlockBytes: 1024, leaderKey: LEADER_KEY.publicKey, leaderAddr: '/ip4/127.0.0.1/tcp/1' },
+    { logger: silentLogger, gossipHandler: new RecordingHandler(), blockSource: new MemoryChain(), statusAnswer: () => new MemoryChain().statusAnswer() }), { instanceOf: KimuraError, message: /\/p2p\/<peer id>/ })
   t.is(bad?.code, 'ERR_INVALID_CONFIG')
 })
 

@@ -12,7 +12,7 @@ import { Network } from '../../../src/main/network/network.js'
 import type { NetworkInit } from '../../../src/main/network/options.js'
 import type { BlockSource, GossipHandler, GossipVerdict } from '../../../src/main/network/types.js'
 import { waitFor } from '../../helpers/wait.js'
-import { MemoryChain } from './memory-chain.js'
+import { LEADER_KEY, MemoryChain, statusOf } from './memory-chain.js'
 
 export const silentLogger = pino({ level: 'silent' })
 
@@ -54,7 +54,10 @@ export interface TestNode {
   handler: RecordingHandler
   chain: MemoryChain
   dataDir: string
-  /** How many times the network emitted leader:connected (the event its sync client listens to). */
+  /**
+   * How many times the configured leader (leaderAddr) answered a status that verified: once per
+   * connection (peer:status, the event the sync client listens to).
+   */
   leaderConnections: { count: number }
 }
 
@@ -78,21 +81,22 @@ export async function createNode (t: ExecutionContext, init: NodeInit = {}): Pro
   const network = new Network({
     listen: ['/ip4/127.0.0.1/tcp/0'],
     maxBlockBytes: 4 * 1024 * 1024,
-    redialMinMs: 50,
-    redialMaxMs: 500,
+    leaderKey: LEADER_KEY.publicKey,
+    redialIntervalMs: 250,
     ...options,
     dataDir
-  }, { logger: silentLogger, gossipHandler: handler, blockSource: blockSource ?? chain })
+  }, { logger: silentLogger, gossipHandler: handler, blockSource: blockSource ?? chain, statusAnswer: () => statusOf(blockSource ?? chain) })
   const leaderConnections = { count: 0 }
-  network.on('leader:connected', () => { leaderConnections.count++ })
+  const leaderId = options.leaderAddr?.split('/p2p/').at(-1)
+  network.on('peer:status', event => { if (event.peerId === leaderId) leaderConnections.count++ })
   t.teardown(async () => { await network.stop() })
   if (noStart !== true) await network.start()
   return { network, handler, chain, dataDir, leaderConnections }
 }
 
-/** Waits until a peer has connected to its leader `times` times in all (leader:connected). */
+/** Waits until a peer's leader has answered its status `times` times in all (peer:status). */
 export async function waitForLeader (node: TestNode, times = 1, timeoutMs = 10_000): Promise<void> {
-  await waitFor(() => node.leaderConnections.count >= times, timeoutMs, `leader:connected #${times}`)
+  await waitFor(() => node.leaderConnections.count >= times, timeoutMs, `the leader's status #${times}`)
 }
 
 /**

@@ -1,0 +1,100 @@
+// Equivocation (issue 11): two different blocks at one height, both signed by the leader, are
+// proof that the leader (or a stale copy of it, restored from a backup) forked the chain. There
+// is no fork choice in Kimura: a node that sees it keeps both blocks (its own in the store, the
+// other as evidence in <db>/equivocation.json), counts kimura_equivocations_total, logs at
+// fatal, and stops following (no import, no production) until an operator acts: they decide
+// which chain is right, repair the nodes, and remove the evidence file before a restart.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { bytesEqual, toHex } from '../../shared/bytes.js'
+import { errorMessage } from '../../shared/errors.js'
+import { blockHash } from '../../shared/hash.js'
+import type { BlockHeader } from '../../shared/types.js'
+import type { Logger } from '../logger.js'
+
+export const EVIDENCE_FILE = 'equivocation.json'
+
+export interface EquivocationGuardModules {
+  /** This node's stored header at `height`, if it holds one. */
+  storedHeader: (height: number) => BlockHeader | undefined
+  logger: Logger
+  onEquivocation: () => void
+  /** Called once, when the node stops following. */
+  onHalt: () => void
+}
+
+function headerJson (h: BlockHeader): Record<string, string | number> {
+  return { height: h.height, timestamp: h.timestamp, prevHash: toHex(h.prevHash), messageRoot: toHex(h.messageRoot), proposer: toHex(h.proposer), signature: toHex(h.signature) }
+}
+
+export class EquivocationGuard {
+  private haltedBy: string | undefined
+
+  constructor (private readonly dataDir: string, private readonly modules: EquivocationGuardModules) {}
+
+  /** Whether the node has stopped following: import and production refuse to run. */
+  get halted (): boolean {
+    return this.haltedBy !== undefined
+  }
+
+  /** A node restarted with evidence on disk stays halted: the operator has not acted yet. */
+  start (): void {
+    const path = join(this.dataDir, EVIDENCE_FILE)
+    if (!existsSync(path)) return
+    let height = '?'
+    try {
+      height = String((JSON.parse(readFileSync(path, 'utf8')) as { height?: unknown }).height)
+    } catch {
+      // An unreadable file is evidence all the same; the height is only for the log.
+    }
+    this.halt(`evidence of equivocation at height ${height} is on disk (${path})`, { path })
+  }
+
+  /**
+   * `header` is leader-signed (its signature verified) and at or below this node's tip: if this
+   * node stores a different block at that height, the leader equivocated.
+   */
+  checkAtOrBelowTip (header: BlockHeader, hash: Uint8Array, source: string, block?: Uint8Array): boolean {
+    const ours = this.modules.storedHeader(header.height)
+    if (ours === undefined || bytesEqual(blockHash(ours), hash)) return false
+    this.record(header.height, ours, header, source, block)
+    return true
+  }
+
+  /**
+   * `header` is leader-signed and one above this node's tip, but its parent is not this node's
+   * tip: the leader signed another block at the tip's height.
+   */
+  checkParent (header: BlockHeader, tip: BlockHeader, source: string, block?: Uint8Array): boolean {
+    if (bytesEqual(header.prevHash, blockHash(tip))) return false
+    this.record(tip.height, tip, header, source, block)
+    return true
+  }
+
+  private record (height: number, ours: BlockHeader, theirs: BlockHeader, source: string, block?: Uint8Array): void {
+    this.modules.onEquivocation()
+    if (this.halted) return
+    const path = join(this.dataDir, EVIDENCE_FILE)
+    const evidence = {
+      height,
+      detectedAt: new Date().toISOString(),
+      source,
+      ours: { hash: toHex(blockHash(ours)), header: headerJson(ours) },
+      theirs: { hash: toHex(blockHash(theirs)), header: headerJson(theirs), ...(block === undefined ? {} : { block: toHex(block) }) }
+    }
+    try {
+      // 'wx': the first evidence is kept; a later one does not overwrite it.
+      writeFileSync(path, JSON.stringify(evidence, null, 2) + '\n', { flag: 'wx', mode: 0o600 })
+    } catch (err) {
+      this.modules.logger.error({ path, err: errorMessage(err) }, 'could not write the equivocation evidence')
+    }
+    this.halt(`two leader-signed blocks at height ${height}: ours ${evidence.ours.hash}, and ${evidence.theirs.hash} from ${source}`, { path, ...evidence })
+  }
+
+  private halt (reason: string, details: Record<string, unknown>): void {
+    if (this.halted) return
+    this.haltedBy = reason
+    this.modules.logger.fatal({ ...details, reason }, 'leader equivocation: this node stops following the chain until an operator acts (decide which chain is right, then remove the evidence file and restart)')
+    this.modules.onHalt()
+  }
+}
