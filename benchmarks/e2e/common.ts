@@ -49,22 +49,34 @@ export function readMemory (pid: number): ProcessMemory | undefined {
 /** Linux reports /proc/<pid>/stat times in USER_HZ ticks, 100 per second on every mainstream kernel. */
 const TICKS_PER_SECOND = 100
 
-/** CPU seconds (user + system, every thread) a process has used; undefined once it has exited. */
-export function processCpuSeconds (pid: number): number | undefined {
+/** Fields 3 onwards of /proc/<pid>/stat; undefined once the process has gone. */
+function statFields (pid: number | 'self'): string[] | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'latin1')
     // The command name (field 2) is in parentheses and may hold spaces: count from the last ')'.
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+    return text.slice(text.lastIndexOf(')') + 2).split(' ')
   } catch {
     return undefined
   }
+}
+
+/** CPU seconds (user + system, every thread) a process has used; undefined once it has exited. */
+export function processCpuSeconds (pid: number): number | undefined {
+  const fields = statFields(pid)
+  return fields === undefined ? undefined : (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+}
+
+/** CPU seconds of this process's children that have exited and been reaped (cutime + cstime). */
+function reapedChildrenCpuSeconds (): number {
+  const fields = statFields('self')
+  return fields === undefined ? 0 : (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND
 }
 
 /** CPU use of named processes (nodes, the load generator) and of the rest of the machine over a phase. */
 export class CpuMeter {
   private readonly start = cpuSample()
   private readonly startByName = new Map<string, number>()
+  private readonly startReaped = reapedChildrenCpuSeconds()
 
   constructor (private readonly pids: ReadonlyMap<string, number>) {
     for (const [name, pid] of pids) this.startByName.set(name, processCpuSeconds(pid) ?? NaN)
@@ -73,13 +85,14 @@ export class CpuMeter {
   /**
    * Each named process's CPU as a percentage of one core, this process's own, and the share of
    * the whole machine (all cores) that other processes used meanwhile: what tells a quiet run
-   * from one disturbed by other work on the machine.
+   * from one disturbed by other work on the machine. Children of this process that exited and
+   * were reaped meanwhile (the nodes of finished measurements) count as ours, not as others'.
    */
   read (): { byName: Record<string, number>, ownPct: number, foreignPct: number | undefined, seconds: number } {
     const end = cpuSample()
     const seconds = (end.at - this.start.at) / 1000
     const byName: Record<string, number> = {}
-    let childSeconds = 0
+    let childSeconds = reapedChildrenCpuSeconds() - this.startReaped
     for (const [name, pid] of this.pids) {
       const used = (processCpuSeconds(pid) ?? NaN) - (this.startByName.get(name) ?? NaN)
       byName[name] = 100 * used / seconds

@@ -97,11 +97,11 @@ class SignedLoad {
 async function main (): Promise<number> {
   const options = readOptions()
   const started = performance.now()
-  const runMeter = new CpuMeter(new Map())
   const figures: Record<string, number | string | boolean> = { cores: availableParallelism(), load_avg_1m_at_start: loadAverage() ?? NaN }
   const generator = new LoadGenerator()
   generator.start()
   onExit(() => { generator.stop() })
+  const runMeter = new CpuMeter(new Map(generator.pid === undefined ? [] : [['generator', generator.pid]]))
   const load = new SignedLoad(generator, options.paths)
 
   const measurements: Measurement[] = []
