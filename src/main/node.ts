@@ -149,7 +149,11 @@ export class KimuraNode {
           logger.debug({ from: blocks[0].height, to: last.height, hash: last.hash }, 'blocks synced')
         }
       },
-      halted: () => guard.halted
+      halted: () => guard.halted,
+      onStorageFull: full => {
+        if (full) logger.error({ code: 'STORAGE_FULL' }, 'the disk is full: blocks are not stored until space returns (they are fetched again by sync)')
+        else logger.info('the disk takes writes again: storing blocks')
+      }
     })
     const importer = p.importer
 

@@ -126,14 +126,22 @@ export type VerifyMessagesOutput =
 
 // importBlocks: validate consecutive blocks against the stored chain, then commit them -------
 
+/** A large block already checked in steps: hashBlock's ids and offsets, every signature verified. */
+export interface CheckedBody {
+  ids: ArrayBuffer
+  offsets: ArrayBuffer
+}
+
 export interface ImportBlocksInput {
   blocks: WireBuffer[]
-  /** For each block, its message ids when verifyMessages already checked every signature. */
-  verifiedIds: Array<ArrayBuffer | null>
+  /**
+   * For each block, its checked body when hashBlock and the verifyMessages slices already
+   * checked it (ids, uniqueness within the block, the root, every signature): the import task
+   * then decodes only the header. null: the task validates the whole block itself.
+   */
+  checked: Array<CheckedBody | null>
   /** The receiver's clock (SPEC 3 rule 2), read on the main thread. */
   now: number
-  /** false: validate only, write nothing. */
-  commit: boolean
 }
 
 export type ImportErrorCode =
@@ -143,6 +151,8 @@ export type ImportErrorCode =
   | 'PARENT_UNKNOWN'
   /** Another commit moved the tip while this one was validating. */
   | 'STORE_CONFLICT'
+  /** The disk is full: nothing was written; the node retries when space returns. */
+  | 'STORAGE_FULL'
 
 export interface ImportedBlock {
   height: number

@@ -117,21 +117,17 @@ export interface ValidatedBlock {
  * Every rule of SPEC section 3 for an already decoded block of `encodedBytes` bytes, cheapest
  * first: the header and its signature, then ids, uniqueness and the root (hashing only), and
  * only then one signature per message, so that a block that repeats ids costs no message
- * signature. `verifiedIds`: the message ids, when verifyMessageRange already checked every
- * signature (in slices, on several workers).
+ * signature.
  */
-export function validateBlock (block: Block, encodedBytes: number, parent: ParentInfo, rules: BlockRules, isIncluded: (id: Uint8Array) => boolean, verifiedIds?: Uint8Array[]): Result<ValidatedBlock, BlockErrorCode> {
+export function validateBlock (block: Block, encodedBytes: number, parent: ParentInfo, rules: BlockRules, isIncluded: (id: Uint8Array) => boolean): Result<ValidatedBlock, BlockErrorCode> {
   if (encodedBytes > rules.params.maxBlockBytes) return fail('BLOCK_TOO_LARGE', `encoding is ${encodedBytes} bytes, the limit is ${rules.params.maxBlockBytes}`)
   const header = validateHeader(block.header, block.messages.length, parent, rules)
   if (!header.ok) return header
-  if (verifiedIds !== undefined && verifiedIds.length !== block.messages.length) return fail('BLOCK_MALFORMED', 'verified ids do not match the message count')
-  const ids = verifiedIds === undefined ? hashMessageIds(block.messages, rules.params) : ok(verifiedIds)
+  const ids = hashMessageIds(block.messages, rules.params)
   if (!ids.ok) return ids
   const unique = validateMessageIds(block.header, ids.value, isIncluded)
   if (!unique.ok) return unique
-  if (verifiedIds === undefined) {
-    const signed = verifyMessageSignatures(block.messages, ids.value, 0, ids.value.length)
-    if (!signed.ok) return signed
-  }
+  const signed = verifyMessageSignatures(block.messages, ids.value, 0, ids.value.length)
+  if (!signed.ok) return signed
   return ok({ hash: header.value, messageIds: ids.value })
 }

@@ -1,19 +1,27 @@
 // importBlocks: validate a run of consecutive blocks against the stored chain (each against
-// the one before it), then commit the valid prefix in one transaction, strictly in order.
+// the one before it), then commit the valid prefix in one transaction, strictly in order. A
+// block checked in steps already (CheckedBody) is not decoded again: its header is checked
+// against its parent and its ids against the chain, and its offsets go straight to the store.
 import { bytesKey, toHex } from '../shared/bytes.js'
-import { decodeBlock, messageOffsetsIn } from '../shared/codec.js'
+import { decodeBlock, decodeBlockHeader, messageOffsetsIn } from '../shared/codec.js'
 import { KimuraError } from '../shared/errors.js'
 import type { BlockCommit, ChainStore } from '../shared/store/index.js'
-import type { ImportBlocksOutput, ImportedBlock } from '../shared/thread-contract.js'
-import { validateBlock, type BlockRules, type ParentInfo } from '../shared/validation.js'
+import type { ImportBlocksOutput, ImportedBlock, ImportErrorCode } from '../shared/thread-contract.js'
+import type { BlockHeader } from '../shared/types.js'
+import { validateBlock, validateHeader, type BlockRules, type ParentInfo } from '../shared/validation.js'
+
+export interface CheckedBlockBody {
+  ids: Uint8Array[]
+  offsets: Uint32Array
+}
 
 export interface ImportRequest {
   blocks: Uint8Array[]
-  /** Per block: ids already verified by verifyMessages tasks, concatenated, or null. */
-  verifiedIds: Array<Uint8Array | null>
+  checked: Array<CheckedBlockBody | null>
   rules: BlockRules
-  commit: boolean
 }
+
+type Checked = { ok: true, header: BlockHeader, commit: BlockCommit, messageCount: number } | { ok: false, code: ImportErrorCode, reason: string }
 
 export function importBlocks (store: ChainStore, request: ImportRequest): ImportBlocksOutput {
   const tip = store.tip()
@@ -28,53 +36,72 @@ export function importBlocks (store: ChainStore, request: ImportRequest): Import
 
   for (let index = 0; index < request.blocks.length; index++) {
     const bytes = request.blocks[index]
-    const rawMessages: Uint8Array[] = []
-    const decoded = decodeBlock(bytes, rawMessages)
-    if (!decoded.ok) { error = { index, code: 'MALFORMED', reason: decoded.reason }; break }
-    const { header, messages } = decoded.value
-    if (header.height <= parent.height && commits.length === 0) {
+    const shape = decodeBlockHeader(bytes)
+    if (!shape.ok) { error = { index, code: 'MALFORMED', reason: shape.reason }; break }
+    const height = shape.value.header.height
+    if (height <= parent.height && commits.length === 0) {
       // At or below the tip: a duplicate or an old block. Nothing to do.
       known++
       continue
     }
-    if (header.height > parent.height + 1) {
-      error = { index, code: 'PARENT_UNKNOWN', reason: `block ${header.height} is beyond the tip ${parent.height}` }
+    if (height > parent.height + 1) {
+      error = { index, code: 'PARENT_UNKNOWN', reason: `block ${height} is beyond the tip ${parent.height}` }
       break
     }
-    const verdict = validateBlock(decoded.value, bytes.byteLength, parent, request.rules, isIncluded, splitIds(request.verifiedIds[index] ?? null))
+    const body = request.checked[index]
+    const verdict = body === null || body === undefined
+      ? validateWhole(bytes, parent, request.rules, isIncluded)
+      : validateChecked(bytes, shape.value.header, shape.value.messageCount, body, parent, request.rules, isIncluded)
     if (!verdict.ok) { error = { index, code: verdict.code, reason: verdict.reason }; break }
-
-    const { hash, messageIds } = verdict.value
-    for (const id of messageIds) runIds.add(bytesKey(id))
-    commits.push({
-      height: header.height,
-      timestamp: header.timestamp,
-      prevHash: header.prevHash,
-      hash,
-      encodedBlock: bytes,
-      messageIds,
-      // Where each message lies in the block: `messages` indexes these bytes, never a copy.
-      messageOffsets: messageOffsetsIn(bytes, rawMessages)
-    })
-    imported.push({ height: header.height, hash: toHex(hash), timestamp: header.timestamp, messageCount: messages.length, validatedAt: Date.now() })
-    parent = { height: header.height, hash, timestamp: header.timestamp }
+    const { commit, header } = verdict
+    for (const id of commit.messageIds) runIds.add(bytesKey(id))
+    commits.push(commit)
+    imported.push({ height: header.height, hash: toHex(commit.hash), timestamp: header.timestamp, messageCount: verdict.messageCount, validatedAt: Date.now() })
+    parent = { height: header.height, hash: commit.hash, timestamp: header.timestamp }
   }
 
-  if (request.commit && commits.length > 0) {
+  if (commits.length > 0) {
     try {
       store.commitBlocks(commits)
     } catch (err) {
-      if (err instanceof KimuraError && err.code === 'ERR_STORE_CONFLICT') {
-        return { imported: [], known, error: { index: 0, code: 'STORE_CONFLICT', reason: err.message }, tipHeight: store.tip().height }
+      if (err instanceof KimuraError && (err.code === 'ERR_STORE_CONFLICT' || err.code === 'ERR_STORAGE_FULL')) {
+        return { imported: [], known, error: { index: 0, code: err.code === 'ERR_STORE_CONFLICT' ? 'STORE_CONFLICT' : 'STORAGE_FULL', reason: err.message }, tipHeight: store.tip().height }
       }
       throw err
     }
   }
-  return { imported, known, tipHeight: request.commit ? parent.height : tip.height, ...(error === undefined ? {} : { error }) }
+  return { imported, known, tipHeight: parent.height, ...(error === undefined ? {} : { error }) }
 }
 
-/** Pre-verified ids (32 bytes each, concatenated) as a list; undefined when there are none. */
-function splitIds (verified: Uint8Array | null): Uint8Array[] | undefined {
-  if (verified === null) return undefined
-  return Array.from({ length: Math.floor(verified.byteLength / 32) }, (_, i) => verified.subarray(i * 32, i * 32 + 32))
+/** Every SPEC 3 rule, on the decoded block. */
+function validateWhole (bytes: Uint8Array, parent: ParentInfo, rules: BlockRules, isIncluded: (id: Uint8Array) => boolean): Checked {
+  const rawMessages: Uint8Array[] = []
+  const decoded = decodeBlock(bytes, rawMessages)
+  if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: decoded.reason }
+  const verdict = validateBlock(decoded.value, bytes.byteLength, parent, rules, isIncluded)
+  if (!verdict.ok) return verdict
+  const header = decoded.value.header
+  return {
+    ok: true,
+    header,
+    messageCount: decoded.value.messages.length,
+    // Where each message lies in the block: `messages` indexes these bytes, never a copy.
+    commit: commitOf(bytes, header, verdict.value.hash, verdict.value.messageIds, messageOffsetsIn(bytes, rawMessages))
+  }
+}
+
+/** The rules hashBlock and the slices could not check: the header against its parent, the size, the chain. */
+function validateChecked (bytes: Uint8Array, header: BlockHeader, count: number, body: CheckedBlockBody, parent: ParentInfo, rules: BlockRules, isIncluded: (id: Uint8Array) => boolean): Checked {
+  if (bytes.byteLength > rules.params.maxBlockBytes) return { ok: false, code: 'BLOCK_TOO_LARGE', reason: `encoding is ${bytes.byteLength} bytes, the limit is ${rules.params.maxBlockBytes}` }
+  if (body.ids.length !== count || body.offsets.length !== 2 * count) return { ok: false, code: 'BLOCK_MALFORMED', reason: 'the checked body does not match the message count' }
+  const signed = validateHeader(header, count, parent, rules)
+  if (!signed.ok) return signed
+  for (let i = 0; i < body.ids.length; i++) {
+    if (isIncluded(body.ids[i])) return { ok: false, code: 'BLOCK_DUPLICATE_MESSAGE', reason: `message ${i} is already in the chain` }
+  }
+  return { ok: true, header, messageCount: count, commit: commitOf(bytes, header, signed.value, body.ids, body.offsets) }
+}
+
+function commitOf (bytes: Uint8Array, header: BlockHeader, hash: Uint8Array, messageIds: readonly Uint8Array[], messageOffsets: Uint32Array): BlockCommit {
+  return { height: header.height, timestamp: header.timestamp, prevHash: header.prevHash, hash, encodedBlock: bytes, messageIds, messageOffsets }
 }

@@ -43,10 +43,14 @@ export function importBlocks (input: ImportBlocksInput): ImportBlocksOutput {
     // A block in a SharedArrayBuffer is copied before it is committed: LMDB refuses to write
     // from shared memory (the process aborts with "invalid address").
     blocks: input.blocks.map(b => b instanceof SharedArrayBuffer ? new Uint8Array(b).slice() : new Uint8Array(b)),
-    verifiedIds: input.verifiedIds.map(ids => ids === null ? null : new Uint8Array(ids)),
-    rules: rules(input.now),
-    commit: input.commit
+    checked: input.checked.map(body => body === null ? null : { ids: splitIds(new Uint8Array(body.ids)), offsets: new Uint32Array(body.offsets) }),
+    rules: rules(input.now)
   })
+}
+
+/** Ids concatenated 32 bytes each, as a list of views. */
+function splitIds (ids: Uint8Array): Uint8Array[] {
+  return Array.from({ length: Math.floor(ids.byteLength / 32) }, (_, i) => ids.subarray(i * 32, i * 32 + 32))
 }
 
 export function renderBlock (input: RenderBlockInput): RenderBlockOutput {

@@ -119,6 +119,8 @@ function verdictOf (result: ImportResult, from: string, m: BlockGossipModules): 
       return 'ignore'
     case 'STORE_CONFLICT':
     case 'HALTED':
+    case 'STORAGE_FULL':
+      // This node's own state, not the block's fault: sync fetches it again later.
       return 'ignore'
     default:
       reject(m, result.error.code, result.error.reason, from)

@@ -7,7 +7,7 @@
 import { copyBytes } from '../../shared/bytes.js'
 import { decodeBlockHeader } from '../../shared/codec.js'
 import type { ChainStore, ChainTip } from '../../shared/store/index.js'
-import type { ImportBlocksInput, ImportBlocksOutput, ImportedBlock, ImportErrorCode, WireBuffer } from '../../shared/thread-contract.js'
+import type { CheckedBody, ImportBlocksInput, ImportBlocksOutput, ImportedBlock, ImportErrorCode, WireBuffer } from '../../shared/thread-contract.js'
 import { verifyHeaderSignature } from '../../shared/validation.js'
 import type { WorkerPool } from '../pool/worker-pool.js'
 
@@ -30,6 +30,8 @@ export interface BlockImporterHooks {
   onImported?: (blocks: ImportedBlock[], source: ImportSource) => void
   /** While true, nothing is imported (error HALTED): the node stopped following (equivocation). */
   halted?: () => boolean
+  /** The disk filled up (true) or took a commit again (false): called on each change only. */
+  onStorageFull?: (full: boolean) => void
 }
 
 export interface ImportOptions {
@@ -47,13 +49,14 @@ interface CheckFailure { index: number, code: ImportErrorCode, reason: string }
 
 /** What the import task gets: the blocks before the first one that failed its checks, and that failure. */
 interface Prepared {
-  input: Pick<ImportBlocksInput, 'blocks' | 'verifiedIds'>
+  input: Pick<ImportBlocksInput, 'blocks' | 'checked'>
   failure?: CheckFailure
 }
 
 export class BlockImporter {
   private tail: Promise<unknown> = Promise.resolve()
   private waiting = 0
+  private storageFull = false
 
   constructor (
     private readonly pool: WorkerPool,
@@ -88,7 +91,7 @@ export class BlockImporter {
       const { input, failure } = await prepared
       // A block that failed its checks is imported no further; the ones before it still are.
       if (input.blocks.length === 0) return { imported: [], known: 0, tipHeight: this.store.tip().height, ...(failure === undefined ? {} : { error: failure }) }
-      const output = await this.pool.importBlocks({ ...input, now: Date.now(), commit: true })
+      const output = await this.pool.importBlocks({ ...input, now: Date.now() })
       return failure === undefined || output.error !== undefined ? output : { ...output, error: failure }
     })
     this.tail = run.catch(() => undefined)
@@ -99,6 +102,11 @@ export class BlockImporter {
       this.waiting--
       // The commit happened on a worker: see it on this thread before anyone reads the tip.
       this.store.refresh()
+    }
+    const full = output.error?.code === 'STORAGE_FULL'
+    if (full !== this.storageFull && (full || output.imported.length > 0)) {
+      this.storageFull = full
+      this.hooks.onStorageFull?.(full)
     }
     if (output.imported.length > 0) this.hooks.onImported?.(output.imported, source)
     return {
@@ -112,7 +120,7 @@ export class BlockImporter {
   /** Copies the blocks for the pool and checks the large ones in steps (header, ids, signatures). */
   private async prepare (blocks: Uint8Array[], headersVerified: boolean, onChecked?: () => void): Promise<Prepared> {
     const buffers: WireBuffer[] = []
-    const checks: Array<Promise<CheckFailure | ArrayBuffer | null>> = []
+    const checks: Array<Promise<CheckFailure | CheckedBody | null>> = []
     for (let index = 0; index < blocks.length; index++) {
       const block = blocks[index]
       const shape = decodeBlockHeader(block)
@@ -137,16 +145,16 @@ export class BlockImporter {
       checks.push(this.checkInSteps(shared, count, index, blocks.length === 1 ? onChecked : undefined))
     }
     const results = await Promise.all(checks)
-    const verifiedIds: Array<ArrayBuffer | null> = []
+    const checked: Array<CheckedBody | null> = []
     for (const r of results) {
-      if (r !== null && !(r instanceof ArrayBuffer)) return { input: { blocks: buffers.slice(0, r.index), verifiedIds }, failure: r }
-      verifiedIds.push(r)
+      if (r !== null && 'code' in r) return { input: { blocks: buffers.slice(0, r.index), checked }, failure: r }
+      checked.push(r)
     }
-    return { input: { blocks: buffers, verifiedIds } }
+    return { input: { blocks: buffers, checked } }
   }
 
   /** hashBlock on one worker, then one signature slice per worker; the verified ids, or the failure. */
-  private async checkInSteps (block: SharedArrayBuffer, count: number, index: number, onChecked?: () => void): Promise<CheckFailure | ArrayBuffer> {
+  private async checkInSteps (block: SharedArrayBuffer, count: number, index: number, onChecked?: () => void): Promise<CheckFailure | CheckedBody> {
     const hashed = await this.pool.hashBlock({ block })
     if (!hashed.ok) return { index, code: hashed.code, reason: hashed.reason }
     onChecked?.()
@@ -158,7 +166,7 @@ export class BlockImporter {
       await this.pool.verifyMessages({ block, ids, offsets, start: i * size, end: Math.min(count, (i + 1) * size) })))
     const failed = parts.find(p => !p.ok)
     if (failed !== undefined && !failed.ok) return { index, code: failed.code, reason: failed.reason }
-    return hashed.ids
+    return { ids: hashed.ids, offsets: hashed.offsets }
   }
 }
 

@@ -55,6 +55,9 @@ export interface SyncResult {
   error?: { code: string, reason: string }
 }
 
+/** Import failures that are this node's own state (a full disk, a halt), not the peer's blocks. */
+const LOCAL_IMPORT_FAILURES = new Set(['STORAGE_FULL', 'HALTED'])
+
 type Fetched = { ok: true, blocks: Uint8Array[] } | { ok: false, error: { code: string, reason: string } }
 
 interface PeerOutcome {
@@ -214,6 +217,11 @@ export class SyncClient {
           return { status: 'failed', imported, error: { code: errorCode(err), reason: errorMessage(err) }, tryNextPeer: false }
         }
         imported += outcome.imported
+        if (outcome.error !== undefined && LOCAL_IMPORT_FAILURES.has(outcome.error.code)) {
+          // The blocks may be fine: this node cannot store them now. Another peer will not help.
+          nextController.abort()
+          return { status: 'failed', imported, error: outcome.error, tryNextPeer: false }
+        }
         if (outcome.error !== undefined || outcome.imported + (outcome.known ?? 0) < fresh.length) {
           nextController.abort()
           const error = outcome.error ?? { code: 'SYNC_INCOMPLETE_IMPORT', reason: `imported ${outcome.imported} of ${fresh.length} blocks (${outcome.known ?? 0} already stored)` }

@@ -134,7 +134,7 @@ export class WorkerPool {
   }
 
   async importBlocks (input: ImportBlocksInput): Promise<ImportBlocksOutput> {
-    const transfer = [...input.blocks, ...input.verifiedIds].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer)
+    const transfer = [...input.blocks, ...input.checked.flatMap(c => c === null ? [] : [c.ids, c.offsets])].filter((b): b is ArrayBuffer => b instanceof ArrayBuffer)
     return await this.run<ImportBlocksOutput>('importBlocks', input, transfer)
   }
 

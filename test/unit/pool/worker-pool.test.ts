@@ -173,7 +173,7 @@ test.serial('after stop(), new tasks reject with ERR_POOL_STOPPED', async t => {
   const { pool } = await startPool(t)
   await pool.stop()
   t.false(pool.canAcceptWork())
-  await t.throwsAsync(pool.importBlocks({ blocks: [], verifiedIds: [], now: Date.now(), commit: true }), { instanceOf: KimuraError, code: 'ERR_POOL_STOPPED' })
+  await t.throwsAsync(pool.importBlocks({ blocks: [], checked: [], now: Date.now() }), { instanceOf: KimuraError, code: 'ERR_POOL_STOPPED' })
   await t.throwsAsync(pool.admitMessages(encodeMessageBatch(makeMessages(1))), { instanceOf: KimuraError, code: 'ERR_POOL_STOPPED' })
   await t.notThrowsAsync(pool.stop(), 'stopping twice is safe')
 })
