@@ -152,6 +152,7 @@ async function main (): Promise<number> {
     total_seconds: (performance.now() - started) / 1000
   })
   console.log(`Limit: Ed25519 verifications/s with ${availableParallelism()} verifiers at once (the faster of node:crypto and libsodium), measured right before each run; ratio = committed on the slowest node / (limit / (1 + peers)). The highest limit of this run: ${fmt(best)}/s.`)
+  console.log(`Blocks every ${CONFIGS.leader.blockIntervalMs} ms for the leader alone, ${CONFIGS.peers.blockIntervalMs} ms with ${CONFIGS.peers.peers} peers: 10,000-message blocks (maxBlockMessages) then allow ${fmt(10_000 * 1000 / CONFIGS.leader.blockIntervalMs)} and ${fmt(10_000 * 1000 / CONFIGS.peers.blockIntervalMs)} messages/s, so the block size does not cap the throughput.`)
   console.log(`Load: ${BATCH_MESSAGES}-message batches, 100-byte contents, 16 senders, signed before the clock; ${options.clients} clients at saturation for ${options.durationS} s, then ${options.halfDurationS} s of open loop at half of the slowest node's committed rate. Other processes used ${fmt(run.foreignPct, 1)} % of the machine's CPU over the run (load average ${fmt(figures.load_avg_1m_at_start as number, 2)} at the start, ${fmt(figures.load_avg_1m_at_end as number, 2)} at the end).`)
   console.table(summaryRows(measurements))
   console.table(nodeRows(measurements))
