@@ -5,7 +5,9 @@ import { fromHex, toHex } from '../shared/bytes.js'
 import { errorCode, errorMessage, KimuraError } from '../shared/errors.js'
 import { loadOrCreateSigningKey } from '../shared/key-file.js'
 import { ChainStore } from '../shared/store/index.js'
+import type { WorkerConfig } from '../shared/thread-contract.js'
 import type { BlockHeader } from '../shared/types.js'
+import { VerifiedSet } from '../shared/verified-set.js'
 import { ApiServer } from './api/api-server.js'
 import { createNodeBackend } from './api/node-backend.js'
 import { blockGossipVerdict } from './chain/block-gossip.js'
@@ -23,6 +25,12 @@ import { defaultWorkerPoolOptions } from './pool/options.js'
 import { WorkerPool } from './pool/worker-pool.js'
 import { BlockProducer } from './producer/block-producer.js'
 import { ProducerClient } from './producer/producer-client.js'
+
+/**
+ * Messages a peer remembers having verified (a 4 MiB table): several blocks' worth at full
+ * load, so a message gossiped before its block is not verified twice.
+ */
+const VERIFIED_SET_SLOTS = 1 << 17
 
 /** How long a leader with --peers waits for a peer's status before producing on its own tip. */
 const LEADER_CATCH_UP_WAIT_MS = 5_000
@@ -116,7 +124,12 @@ export class KimuraNode {
     })
     const metrics = p.metrics
 
-    const workerConfig = { dataDir: config.dataDir, params: config.params, leaderKey: this.leaderPublicKey }
+    const workerConfig: WorkerConfig = {
+      dataDir: config.dataDir,
+      params: config.params,
+      leaderKey: this.leaderPublicKey,
+      ...(config.role === 'peer' ? { verifiedSet: VerifiedSet.create(VERIFIED_SET_SLOTS) } : {})
+    }
     const poolOptions = defaultWorkerPoolOptions()
     if (config.threads !== undefined) poolOptions.threads = config.threads
     p.pool = new WorkerPool(poolOptions, workerConfig, {

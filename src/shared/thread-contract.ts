@@ -15,6 +15,12 @@ export interface WorkerConfig {
   params: NetworkParams
   /** The leader's public key, hex: blocks must be signed by it. */
   leaderKey: string
+  /**
+   * Peers: the table of messages this node verified (VerifiedSet), shared by every worker, so a
+   * message checked when gossiped is not checked again inside its block. Absent on the leader,
+   * which checks each message once, at admission.
+   */
+  verifiedSet?: SharedArrayBuffer
 }
 
 /** Task names, as exported by src/workers/pool-worker.ts. */

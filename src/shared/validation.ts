@@ -99,9 +99,13 @@ export function hashMessageIds (messages: readonly Message[], params: Pick<Netwo
   return ok(ids)
 }
 
-/** Verifies the signatures of messages [start, end) over their already computed ids. */
-export function verifyMessageSignatures (messages: readonly Message[], ids: readonly Uint8Array[], start: number, end: number): Verdict<BlockErrorCode> {
+/**
+ * Verifies the signatures of messages [start, end) over their already computed ids, except
+ * those `verified(i)` says this node has checked before (the exact same encoding).
+ */
+export function verifyMessageSignatures (messages: readonly Message[], ids: readonly Uint8Array[], start: number, end: number, verified?: (index: number) => boolean): Verdict<BlockErrorCode> {
   for (let i = start; i < end; i++) {
+    if (verified?.(i) === true) continue
     const m = messages[i]
     if (!verifyDigest(m.sender, ids[i], m.signature)) return fail('BLOCK_INVALID_MESSAGE', `message ${i}: signature does not verify over the message id`)
   }
@@ -119,7 +123,7 @@ export interface ValidatedBlock {
  * only then one signature per message, so that a block that repeats ids costs no message
  * signature.
  */
-export function validateBlock (block: Block, encodedBytes: number, parent: ParentInfo, rules: BlockRules, isIncluded: (id: Uint8Array) => boolean): Result<ValidatedBlock, BlockErrorCode> {
+export function validateBlock (block: Block, encodedBytes: number, parent: ParentInfo, rules: BlockRules, isIncluded: (id: Uint8Array) => boolean, verified?: (index: number) => boolean): Result<ValidatedBlock, BlockErrorCode> {
   if (encodedBytes > rules.params.maxBlockBytes) return fail('BLOCK_TOO_LARGE', `encoding is ${encodedBytes} bytes, the limit is ${rules.params.maxBlockBytes}`)
   const header = validateHeader(block.header, block.messages.length, parent, rules)
   if (!header.ok) return header
@@ -127,7 +131,7 @@ export function validateBlock (block: Block, encodedBytes: number, parent: Paren
   if (!ids.ok) return ids
   const unique = validateMessageIds(block.header, ids.value, isIncluded)
   if (!unique.ok) return unique
-  const signed = verifyMessageSignatures(block.messages, ids.value, 0, ids.value.length)
+  const signed = verifyMessageSignatures(block.messages, ids.value, 0, ids.value.length, verified)
   if (!signed.ok) return signed
   return ok({ hash: header.value, messageIds: ids.value })
 }

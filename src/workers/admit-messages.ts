@@ -6,9 +6,11 @@ import type { NetworkParams } from '../shared/params.js'
 import type { ChainStore, PendingAppend } from '../shared/store/index.js'
 import type { AdmitMessagesInput, AdmitMessagesOutput, MessageRejection } from '../shared/thread-contract.js'
 import { verifyMessage } from '../shared/validation.js'
+import { VerifiedSet } from '../shared/verified-set.js'
 import { appendPendingWithin } from './admit-pending.js'
 
-export function admitMessages (store: ChainStore, params: NetworkParams, batchBytes: Uint8Array, options: Omit<AdmitMessagesInput, 'batch'>): AdmitMessagesOutput {
+/** `verified`: a peer records what it verified, so the same messages inside a block are not checked again. */
+export function admitMessages (store: ChainStore, params: NetworkParams, batchBytes: Uint8Array, options: Omit<AdmitMessagesInput, 'batch'>, verified?: VerifiedSet): AdmitMessagesOutput {
   const rawMessages: Uint8Array[] = []
   const decoded = decodeMessageBatch(batchBytes, rawMessages)
   if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: decoded.reason }
@@ -32,6 +34,7 @@ export function admitMessages (store: ChainStore, params: NetworkParams, batchBy
     }
     ids.push(toHex(verdict.value))
     entries.push({ id: verdict.value, encoded: rawMessages[i] })
+    verified?.add(VerifiedSet.keyOf(rawMessages[i]))
   }
   if (!options.persist || entries.length === 0) return { ok: true, ids, added: 0, rejected }
   const appended = appendPendingWithin(store, entries, options.maxPending)

@@ -6,6 +6,7 @@ import type { ChainStore } from '../shared/store/index.js'
 import type { HashBlockOutput, VerifyMessagesInput, VerifyMessagesOutput } from '../shared/thread-contract.js'
 import type { Message } from '../shared/types.js'
 import { hashMessageIds, validateMessageIds, verifyMessageSignatures } from '../shared/validation.js'
+import { VerifiedSet } from '../shared/verified-set.js'
 
 /** Decodes the block, hashes every id, and checks size limits, uniqueness (block and chain) and the root. */
 export function hashBlock (store: ChainStore, params: NetworkParams, bytes: Uint8Array): HashBlockOutput {
@@ -29,7 +30,7 @@ export function hashBlock (store: ChainStore, params: NetworkParams, bytes: Uint
 }
 
 /** Verifies the signatures of messages [start, end), decoding only those messages. */
-export function verifyMessages (input: VerifyMessagesInput): VerifyMessagesOutput {
+export function verifyMessages (input: VerifyMessagesInput, verified?: VerifiedSet): VerifyMessagesOutput {
   const block = new Uint8Array(input.block)
   const offsets = new Uint32Array(input.offsets)
   const idBytes = new Uint8Array(input.ids)
@@ -37,11 +38,14 @@ export function verifyMessages (input: VerifyMessagesInput): VerifyMessagesOutpu
   const end = Math.min(input.end, count)
   const messages = new Array<Message>(count)
   const ids = new Array<Uint8Array>(count)
+  const known = new Array<boolean>(count)
   for (let i = input.start; i < end; i++) {
-    const decoded = decodeMessage(block.subarray(offsets[2 * i], offsets[2 * i] + offsets[2 * i + 1]))
+    const raw = block.subarray(offsets[2 * i], offsets[2 * i] + offsets[2 * i + 1])
+    known[i] = verified?.has(VerifiedSet.keyOf(raw)) === true
+    const decoded = decodeMessage(raw)
     if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: `message ${i}: ${decoded.reason}` }
     messages[i] = decoded.value
     ids[i] = idBytes.subarray(i * 32, i * 32 + 32)
   }
-  return verifyMessageSignatures(messages, ids, input.start, end)
+  return verifyMessageSignatures(messages, ids, input.start, end, i => known[i])
 }

@@ -9,6 +9,7 @@ import type { BlockCommit, ChainStore } from '../shared/store/index.js'
 import type { ImportBlocksOutput, ImportedBlock, ImportErrorCode } from '../shared/thread-contract.js'
 import type { BlockHeader } from '../shared/types.js'
 import { validateBlock, validateHeader, type BlockRules, type ParentInfo } from '../shared/validation.js'
+import { VerifiedSet } from '../shared/verified-set.js'
 
 export interface CheckedBlockBody {
   ids: Uint8Array[]
@@ -19,6 +20,8 @@ export interface ImportRequest {
   blocks: Uint8Array[]
   checked: Array<CheckedBlockBody | null>
   rules: BlockRules
+  /** Messages this node verified before (peers), by the key of their encoding. */
+  verified?: VerifiedSet
 }
 
 type Checked = { ok: true, header: BlockHeader, commit: BlockCommit, messageCount: number } | { ok: false, code: ImportErrorCode, reason: string }
@@ -50,7 +53,7 @@ export function importBlocks (store: ChainStore, request: ImportRequest): Import
     }
     const body = request.checked[index]
     const verdict = body === null || body === undefined
-      ? validateWhole(bytes, parent, request.rules, isIncluded)
+      ? validateWhole(bytes, parent, request.rules, isIncluded, request.verified)
       : validateChecked(bytes, shape.value.header, shape.value.messageCount, body, parent, request.rules, isIncluded)
     if (!verdict.ok) { error = { index, code: verdict.code, reason: verdict.reason }; break }
     const { commit, header } = verdict
@@ -74,11 +77,12 @@ export function importBlocks (store: ChainStore, request: ImportRequest): Import
 }
 
 /** Every SPEC 3 rule, on the decoded block. */
-function validateWhole (bytes: Uint8Array, parent: ParentInfo, rules: BlockRules, isIncluded: (id: Uint8Array) => boolean): Checked {
+function validateWhole (bytes: Uint8Array, parent: ParentInfo, rules: BlockRules, isIncluded: (id: Uint8Array) => boolean, verified?: VerifiedSet): Checked {
   const rawMessages: Uint8Array[] = []
   const decoded = decodeBlock(bytes, rawMessages)
   if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: decoded.reason }
-  const verdict = validateBlock(decoded.value, bytes.byteLength, parent, rules, isIncluded)
+  const known = verified === undefined ? undefined : (i: number): boolean => verified.has(VerifiedSet.keyOf(rawMessages[i]))
+  const verdict = validateBlock(decoded.value, bytes.byteLength, parent, rules, isIncluded, known)
   if (!verdict.ok) return verdict
   const header = decoded.value.header
   return {

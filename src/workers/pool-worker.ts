@@ -19,8 +19,8 @@ export function warmUp (): Record<string, never> {
 }
 
 export function admitMessages (input: AdmitMessagesInput): AdmitMessagesOutput {
-  const { store, config } = workerContext()
-  return admit(store, config.params, new Uint8Array(input.batch), input)
+  const { store, config, verified } = workerContext()
+  return admit(store, config.params, new Uint8Array(input.batch), input, verified)
 }
 
 export function admitSubmission (input: AdmitSubmissionInput): AdmitSubmissionOutput {
@@ -34,17 +34,18 @@ export function hashBlock (input: HashBlockInput): HashBlockOutput {
 }
 
 export function verifyMessages (input: VerifyMessagesInput): VerifyMessagesOutput {
-  return verifySlice(input)
+  return verifySlice(input, workerContext().verified)
 }
 
 export function importBlocks (input: ImportBlocksInput): ImportBlocksOutput {
-  const { store, rules } = workerContext()
+  const { store, rules, verified } = workerContext()
   return runImport(store, {
     // A block in a SharedArrayBuffer is copied before it is committed: LMDB refuses to write
     // from shared memory (the process aborts with "invalid address").
     blocks: input.blocks.map(b => b instanceof SharedArrayBuffer ? new Uint8Array(b).slice() : new Uint8Array(b)),
     checked: input.checked.map(body => body === null ? null : { ids: splitIds(new Uint8Array(body.ids)), offsets: new Uint32Array(body.offsets) }),
-    rules: rules(input.now)
+    rules: rules(input.now),
+    ...(verified === undefined ? {} : { verified })
   })
 }
 

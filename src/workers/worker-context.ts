@@ -5,12 +5,14 @@ import { KimuraError } from '../shared/errors.js'
 import { ChainStore } from '../shared/store/index.js'
 import type { WorkerConfig } from '../shared/thread-contract.js'
 import type { BlockRules } from '../shared/validation.js'
+import { VerifiedSet } from '../shared/verified-set.js'
 
 export interface WorkerContext {
   config: WorkerConfig
   store: ChainStore
   leaderKey: Uint8Array
   rules: (now: number) => BlockRules
+  verified: VerifiedSet | undefined
 }
 
 let context: WorkerContext | undefined
@@ -26,6 +28,7 @@ export function workerContext (): WorkerContext {
   if (leaderKey === undefined) throw new KimuraError('ERR_INVALID_CONFIG', 'workerData.leaderKey is not a 32-byte hex key')
   // The main thread created and checked the store before starting workers.
   const store = ChainStore.open({ dataDir: config.dataDir, initialize: false })
-  context = { config, store, leaderKey, rules: now => ({ params: config.params, leaderKey, now }) }
+  const verified = config.verifiedSet === undefined ? undefined : new VerifiedSet(config.verifiedSet)
+  context = { config, store, leaderKey, rules: now => ({ params: config.params, leaderKey, now }), verified }
   return context
 }

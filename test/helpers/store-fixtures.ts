@@ -111,6 +111,8 @@ export interface TestPoolOptions {
   params?: NetworkParams
   /** The configured leader key, hex; the fixture leader's by default. */
   leaderKey?: string
+  /** A peer's table of verified messages (VerifiedSet.create), shared with the workers. */
+  verifiedSet?: SharedArrayBuffer
 }
 
 /**
@@ -133,7 +135,7 @@ export async function startPool (t: ExecutionContext, options: TestPoolOptions =
 export async function createPool (dataDir: string, options: TestPoolOptions = {}, onTaskDone?: (task: TaskName) => void): Promise<WorkerPool> {
   const pool = new WorkerPool(
     { threads: options.threads ?? 2, maxAdmitQueue: options.maxAdmitQueue ?? 64 },
-    { dataDir, params: options.params ?? DEFAULT_PARAMS, leaderKey: options.leaderKey ?? toHex(leaderKey.publicKey) },
+    { dataDir, params: options.params ?? DEFAULT_PARAMS, leaderKey: options.leaderKey ?? toHex(leaderKey.publicKey), ...(options.verifiedSet === undefined ? {} : { verifiedSet: options.verifiedSet }) },
     onTaskDone === undefined ? {} : { onTaskDone }
   )
   await pool.start()

@@ -5,10 +5,11 @@ import '../../../src/shared/polyfill.js'
 import test from 'ava'
 import { buildSignedBlock, GENESIS_HASH } from '../../../src/shared/block.js'
 import { toHex } from '../../../src/shared/bytes.js'
-import { encodeBlock } from '../../../src/shared/codec.js'
+import { encodeBlock, encodeMessage } from '../../../src/shared/codec.js'
 import { signDigest } from '../../../src/shared/keys.js'
 import type { HashedBlock, Message } from '../../../src/shared/types.js'
 import { BlockImporter, SPLIT_MIN_MESSAGES } from '../../../src/main/chain/block-importer.js'
+import { VerifiedSet } from '../../../src/shared/verified-set.js'
 import { BASE_TIMESTAMP, leaderKey, makeChain, makeMessages, senderKey } from '../../helpers/fixtures.js'
 import { forgeSignature, idHex, producerFor, snapshot, startPool, type TestPool } from '../../helpers/store-fixtures.js'
 import { encodeMessageBatch } from '../../helpers/message-batch.js'
@@ -224,4 +225,26 @@ test.serial('a block built by the leader\'s producer imports into a peer', async
   t.is(toHex(peer.store.tip().hash), built.hash)
   for (const m of messages) t.like(snapshot(peer.store, [m]).probes, { [idHex(m)]: 1 })
   t.deepEqual(peer.store.blocks.getEncoded(1), leader.store.blocks.getEncoded(1))
+})
+
+test.serial('a peer remembers the messages it verified when gossiped, by their whole encoding, and still refuses a block that carries one of their ids with a bad signature', async t => {
+  const verifiedSet = VerifiedSet.create(1 << 16)
+  const node = await startPool(t, { leaderKey: toHex(leaderKey.publicKey), verifiedSet })
+  const peer = { ...node, importer: new BlockImporter(node.pool, node.store, leaderKey.publicKey) }
+  const messages = makeMessages(300, { contentBytes: 8 })
+  const gossiped = await peer.pool.admitMessages(encodeMessageBatch(messages), { mode: 'each', persist: false, maxPending: 1_000_000 })
+  t.like(gossiped, { ok: true, rejected: [] })
+  const set = new VerifiedSet(verifiedSet)
+  // A cache: two keys may share a slot, so a few may be lost; nearly all are there.
+  const remembered = messages.filter(m => set.has(VerifiedSet.keyOf(encodeMessage(m)))).length
+  t.true(remembered >= 295, `${remembered} of 300 gossiped messages are in the shared table`)
+
+  // The same id, another signature: not the encoding that was verified, so it is checked, and refused.
+  const forged = [...messages]
+  forged[123] = forgeSignature(forged[123])
+  t.like(await peer.importer.importBlocks([encoded(block1With(forged))]), { imported: 0, error: { code: 'BLOCK_INVALID_MESSAGE' } })
+  const small = [...messages.slice(0, 5)]
+  small[2] = forgeSignature(small[2])
+  t.like(await peer.importer.importBlocks([encoded(block1With(small))]), { imported: 0, error: { code: 'BLOCK_INVALID_MESSAGE' } }, 'also on the whole-block path')
+  t.like(await peer.importer.importBlocks([encoded(block1With(messages))]), { imported: 1 })
 })
