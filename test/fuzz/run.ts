@@ -79,7 +79,12 @@ function spawnTarget (name: string, budget: string[], coverageDir: string | unde
     child.on('close', code => {
       const line = stdout.split('\n').find(l => l.startsWith(RESULT_PREFIX))
       if (code === 0 && line !== undefined) done({ outcome: JSON.parse(line.slice(RESULT_PREFIX.length)) as RunOutcome })
-      else done({ crash: `exit ${String(code)}: ${stderr.trim().split('\n').slice(-6).join(' | ')}` })
+      else {
+        // The error's own line first (a stack's tail says little), then the last lines.
+        const lines = stderr.trim().split('\n')
+        const errorLine = lines.find(l => /\w*Error\b/.test(l)) ?? ''
+        done({ crash: `exit ${String(code)}: ${[errorLine, ...lines.slice(-3)].filter(l => l !== '').join(' | ')}` })
+      }
     })
   })
 }

@@ -95,6 +95,8 @@ export interface GossipInput {
   importer: 'validate' | 'throw' | 'PARENT_UNKNOWN' | 'STORE_CONFLICT' | 'nothing'
   /** The importer reports the root and ids checked before the signatures, as for a large block. */
   early: boolean
+  /** The equivocation guard has stopped the node from following. */
+  halted?: boolean
 }
 
 export const gossipInput: fc.Arbitrary<GossipInput> = fc.record({
@@ -102,8 +104,9 @@ export const gossipInput: fc.Arbitrary<GossipInput> = fc.record({
   stored: fc.integer({ min: 0, max: 3 }),
   queued: fc.oneof({ arbitrary: fc.constant(0), weight: 10 }, { arbitrary: fc.constantFrom(MAX_QUEUED_GOSSIP_IMPORTS - 1, MAX_QUEUED_GOSSIP_IMPORTS), weight: 1 }),
   importer: fc.oneof({ arbitrary: fc.constant('validate' as const), weight: 24 }, { arbitrary: fc.constantFrom('throw' as const, 'PARENT_UNKNOWN' as const, 'STORE_CONFLICT' as const, 'nothing' as const), weight: 1 }),
-  early: fc.boolean()
-})
+  early: fc.boolean(),
+  halted: fc.option(fc.constant(true), { nil: undefined, freq: 30 })
+}, { requiredKeys: ['data', 'stored', 'queued', 'importer', 'early'] })
 
 /** SPEC 5: forwarding may start once the header verifies and the root matches the recomputed ids, with no repeated id. */
 function rootHolds (block: Block): boolean {
@@ -149,7 +152,7 @@ function modules (input: GossipInput, calls: Calls): BlockGossipModules {
   const quiet = (): void => undefined
   const headers = storedHeaders(input.stored)
   // The equivocation guard's two checks, recorded: whether they are asked is what the model predicts.
-  const guard = { halted: false, checkAtOrBelowTip: () => { calls.atOrBelowTip++; return false }, checkParent: () => { calls.otherParent++; return false } }
+  const guard = { halted: input.halted === true, checkAtOrBelowTip: () => { calls.atOrBelowTip++; return false }, checkParent: () => { calls.otherParent++; return false } }
   return {
     importer: importer as unknown as BlockImporter,
     leaderKey: leaderKey.publicKey,
@@ -165,6 +168,7 @@ type Outcome = 'reject' | 'ignore' | 'accept' | 'ignore+sync' | 'import' | 'igno
 
 /** SPEC 5's order of checks for a gossiped block, computed without the code under test. */
 function expected (input: GossipInput): Outcome {
+  if (input.halted === true) return 'ignore'
   const prefix = referenceBlockPrefix(input.data)
   if (!prefix.ok) return 'reject'
   const h = prefix.value.header
