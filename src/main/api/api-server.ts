@@ -84,11 +84,6 @@ export class ApiServer {
       if (contentType !== undefined) request.raw.headers['content-type'] = submissionFormat(contentType) === 'msgpack' ? 'application/msgpack' : 'application/json'
       done()
     })
-    app.addHook('onResponse', (request, reply, done) => {
-      const config = request.routeOptions.config as Partial<RouteConfig>
-      this.modules.onRequest?.(config.label ?? UNKNOWN_ROUTE, reply.statusCode)
-      done()
-    })
     app.setErrorHandler((err, request, reply) => { this.fail(request, reply, err) })
     app.setNotFoundHandler((request, reply) => { this.fail(request, reply, new ApiError('NOT_FOUND', `no route ${request.url.split('?')[0]}`)) })
     const byPath = new Map<string, ApiRoute[]>()
@@ -114,14 +109,21 @@ export class ApiServer {
           body: request.body instanceof Uint8Array ? request.body : EMPTY_BODY,
           contentType: request.headers['content-type']
         })
-        this.send(reply, answer)
+        this.send(request, reply, answer)
       }
     })
   }
 
-  private send (reply: FastifyReply, answer: RouteAnswer): void {
+  private send (request: FastifyRequest, reply: FastifyReply, answer: RouteAnswer): void {
+    this.count(request, answer.status)
     if ('json' in answer) reply.code(answer.status).header('content-type', 'application/json').send(JSON.stringify(answer.json))
     else reply.code(answer.status).header('content-type', answer.contentType).send(answer.text)
+  }
+
+  /** Metrics by route pattern (bounded labels), counted as each answer is written. */
+  private count (request: FastifyRequest, status: number): void {
+    const config = request.routeOptions.config as Partial<RouteConfig>
+    this.modules.onRequest?.(config.label ?? UNKNOWN_ROUTE, status)
   }
 
   /** Writes an error answer: its status from the code, and a readable 413. */
@@ -134,8 +136,9 @@ export class ApiServer {
       reply.raw.destroy()
       return
     }
+    this.count(request, error.status)
     if (error.code === 'BODY_TOO_LARGE') {
-      // Written on the raw response (onResponse still counts it once it ends).
+      // Written on the raw response, whose end waits for the rest of the body.
       reply.hijack()
       answerAndDrain(request.raw, reply.raw, error.status, errorBody(error.code, error.message), DISCARD_LIMITS)
       return

@@ -106,6 +106,11 @@ test.serial('invalid JSON submissions answer 400 or 413 with their code, admit n
   assertError(t, await submitMessages(leader, big), 413, 'BATCH_TOO_LARGE', 'a batch of 10,001 messages')
   await assertNoneAdmitted(t, leader, big.slice(0, 3), 'a batch of 10,001 messages')
 
+  // JSON whose parsing would cost far more than its bytes suggest is refused before parsing.
+  assertError(t, await postMessages(leader, '['.repeat(40) + ']'.repeat(40)), 400, 'INVALID_MESSAGE', 'JSON nested 40 deep')
+  assertError(t, await postMessages(leader, '[' + '{},'.repeat(2_000_000) + '{}]'), 413, 'BATCH_TOO_LARGE', '2,000,001 empty objects')
+  assertError(t, await postMessages(leader, JSON.stringify({ ...goodJson, extra: new Array(200_000).fill(0) })), 413, 'BATCH_TOO_LARGE', 'a message with 200,000 values in an unknown field')
+
   // Bodies over 8 MiB, sent by fetch: the node reads the rest before closing, so fetch gets the 413.
   for (const size of [MAX_BODY_BYTES + 1024, 11_000_000]) {
     for (const chunked of [false, true]) {
