@@ -94,8 +94,7 @@ export class WorkerPool {
   /**
    * Verifies an encoded batch of messages and (persist) appends them to `pending` durably;
    * throws ERR_POOL_OVERLOADED when the admission queue is full. The batch's buffer is
-   * transferred (and so detached) when the batch spans all of it, as encodeMessageBatch's
-   * output does: encode again to resend.
+   * transferred (and so detached) when the batch spans all of it: encode again to resend.
    */
   async admitMessages (batch: Uint8Array, options: Omit<AdmitMessagesInput, 'batch'> = { mode: 'all', persist: true }): Promise<AdmitMessagesOutput> {
     return await this.admit<AdmitMessagesOutput>('admitMessages', batch, buffer => ({ batch: buffer, ...options }))
