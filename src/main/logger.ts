@@ -1,49 +1,42 @@
-// The node's logs: pino, JSON lines by default (one object a line) or pino-pretty's readable
-// lines (--log-format, SPEC 7). Logging must never stop or wedge the node: lines go to stdout
-// asynchronously through a bounded buffer, a write error (a full disk, a closed pipe) drops
-// lines until the destination recovers, and nothing it throws reaches the event loop.
-import pretty from 'pino-pretty'
+// The node's logs: pino, JSON lines (one object a line) or pino-pretty's readable lines
+// (--log-format, SPEC 7), written to stdout by a LogWriter: a failing log destination never
+// stops or wedges the node.
+import { prettyFactory } from 'pino-pretty'
 import { pino, type DestinationStream, type Logger } from 'pino'
 import type { LogFormat, LogLevel } from './config.js'
+import { LogWriter } from './log-writer.js'
 
 export type { Logger }
 
-/** Log bytes buffered while stdout is slow or failing; beyond it, lines are dropped (counted). */
-const LOG_BUFFER_MAX_BYTES = 4 * 1024 * 1024
-
 export interface NodeLogger {
   logger: Logger
+  /** Writes text to stdout beside the log lines (the leader's start-up banner), never throwing. */
+  print: (text: string) => void
   /** Writes what is buffered, synchronously and best effort: call before process.exit(). */
   flush: () => void
 }
 
 export function createLogger (level: LogLevel, format: LogFormat): NodeLogger {
-  const stdout = pino.destination({ dest: 1, sync: false, maxLength: LOG_BUFFER_MAX_BYTES })
-  let failing = false
-  stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (failing) return
-    failing = true
-    // stderr may fail too (the same full disk): nothing here may throw.
-    try {
-      process.stderr.write(`kimura: writing logs failed (${err.code ?? err.message}); dropping log lines until it works again\n`)
-    } catch {
-      // Nowhere left to say it.
-    }
-  })
-  stdout.on('write', () => { failing = false })
-  stdout.on('drop', () => { failing = true })
-  const destination: DestinationStream = format === 'pretty'
-    ? pretty({ destination: stdout, colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' })
-    : stdout
-  const logger = pino({ level, base: { pid: process.pid } }, destination)
-  return {
-    logger,
-    flush: () => {
+  const stdout = new LogWriter({
+    fd: 1,
+    maxBufferedBytes: 4 * 1024 * 1024,
+    retryMs: 1_000,
+    onFailure: err => {
+      // stderr may fail too (the same full disk): nothing here may throw.
       try {
-        stdout.flushSync()
+        process.stderr.write(`kimura: writing logs failed (${err.code ?? err.message}); dropping log lines until it works again\n`)
       } catch {
-        // A destination that cannot take the lines now loses them; exiting must not fail.
+        // Nowhere left to say it.
       }
     }
+  })
+  const prettify = format === 'pretty'
+    ? prettyFactory({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', singleLine: true })
+    : undefined
+  const destination: DestinationStream = { write: (line: string) => { stdout.write(prettify === undefined ? line : prettify(line)) } }
+  return {
+    logger: pino({ level, base: { pid: process.pid } }, destination),
+    print: text => { stdout.write(text) },
+    flush: () => { stdout.flushSync() }
   }
 }

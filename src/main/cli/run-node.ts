@@ -11,7 +11,7 @@ import { KimuraNode } from '../node.js'
 const STOP_DEADLINE_MS = 15_000
 
 export async function runNode (config: NodeConfig): Promise<number> {
-  const { logger, flush } = createLogger(config.logLevel, config.logFormat)
+  const { logger, print, flush } = createLogger(config.logLevel, config.logFormat)
   const exit = (code: number): never => {
     flush()
     process.exit(code)
@@ -30,7 +30,7 @@ export async function runNode (config: NodeConfig): Promise<number> {
     process.stderr.write(`kimura: could not start: ${errorMessage(err)} (${errorCode(err)})\n`)
     return 1
   }
-  if (config.role === 'leader') printLeaderBanner(node)
+  if (config.role === 'leader') print(leaderBanner(node))
   else logger.info({ leaderAddr: config.leaderAddr, leaderKey: node.leaderPublicKey }, 'peer started')
 
   const reason = await new Promise<{ signal: NodeJS.Signals } | { fatal: Error }>(resolve => {
@@ -62,7 +62,7 @@ export async function runNode (config: NodeConfig): Promise<number> {
   return code
 }
 
-function printLeaderBanner (node: KimuraNode): void {
+function leaderBanner (node: KimuraNode): string {
   const addrs = node.network?.getMultiaddrs() ?? []
   const api = node.apiAddress
   const script = relative(process.cwd(), process.argv[1] ?? 'dist/main.js') || 'dist/main.js'
@@ -80,5 +80,5 @@ function printLeaderBanner (node: KimuraNode): void {
     `  node ${script} submit --api ${api === undefined ? '127.0.0.1:8080' : `${api.host}:${api.port}`} --wait "hello kimura"`,
     ''
   ]
-  process.stdout.write(lines.join('\n') + '\n')
+  return lines.join('\n') + '\n'
 }
