@@ -9,6 +9,8 @@ import type { WorkerConfig } from '../shared/thread-contract.js'
 import type { BlockHeader } from '../shared/types.js'
 import { VerifiedSet } from '../shared/verified-set.js'
 import { ApiServer } from './api/api-server.js'
+import { EventFeed } from './api/event-feed.js'
+import { loadExplorerAssets } from './api/explorer-assets.js'
 import { createNodeBackend } from './api/node-backend.js'
 import { blockGossipVerdict } from './chain/block-gossip.js'
 import { BlockImporter } from './chain/block-importer.js'
@@ -47,6 +49,7 @@ interface Parts {
   producer?: BlockProducer
   sync?: SyncClient
   api?: ApiServer
+  events?: EventFeed
 }
 
 export class KimuraNode {
@@ -154,6 +157,7 @@ export class KimuraNode {
 
     p.importer = new BlockImporter(pool, store, this.leaderKey, {
       onImported: (blocks, source) => {
+        this.parts.events?.notify()
         metrics.blocksReceived.inc({ source }, blocks.length)
         if (source === 'gossip') {
           for (const b of blocks) logger.info({ height: b.height, hash: b.hash, messages: b.messageCount, latencyMs: Date.now() - b.timestamp }, 'block received')
@@ -243,6 +247,7 @@ export class KimuraNode {
             }
             const built = await producerClient.buildBlock(timestamp, max)
             store.refresh()
+            if (built.ok) this.parts.events?.notify()
             return built
           },
           publish: async block => await network.publishBlock(block),
@@ -255,8 +260,13 @@ export class KimuraNode {
     if (config.api !== null) {
       const apiLogger = logger.child({ component: 'api' })
       const submission = new MessageSubmission({ role: config.role, maxPending: config.maxPending }, { pool, network, metrics, logger: apiLogger })
+      // GET /v1/events: one feed, told by the importer and the producer when the tip moves.
+      p.events = new EventFeed({ tipHeight: () => store.tip().height, renderBlock: async height => (await pool.renderBlock({ height, withMessages: false })).json }, apiLogger)
+      p.events.start()
+      const explorer = loadExplorerAssets()
+      if (explorer.size === 0) apiLogger.warn('the explorer is not built (npm run build): GET / answers 404')
       p.api = new ApiServer(config.api, {
-        backend: createNodeBackend({ role: config.role, leaderKey: this.leaderPublicKey, store, pool, network, metrics, submission }),
+        backend: createNodeBackend({ role: config.role, leaderKey: this.leaderPublicKey, store, pool, network, metrics, submission, events: p.events, explorer }),
         logger: apiLogger,
         onRequest: (route, status) => { metrics.apiRequests.inc({ route, status: String(status) }) }
       })
@@ -268,7 +278,8 @@ export class KimuraNode {
   private async stopParts (): Promise<void> {
     const p = this.parts
     const steps: Array<[string, (() => Promise<void> | void) | undefined]> = [
-      ['api', p.api === undefined ? undefined : async () => await p.api?.stop()],
+      // Event streams end first: the server's close waits for every open connection.
+      ['api', p.api === undefined ? undefined : async () => { p.events?.stop(); await p.api?.stop() }],
       ['producer', p.producer === undefined ? undefined : async () => await p.producer?.stop()],
       ['sync', p.sync === undefined ? undefined : async () => await p.sync?.stop()],
       ['batcher', p.batcher === undefined ? undefined : () => { p.batcher?.flush() }],

@@ -32,7 +32,8 @@ export const TASK = {
   hashBlock: 'hashBlock',
   verifyMessages: 'verifyMessages',
   importBlocks: 'importBlocks',
-  renderBlock: 'renderBlock'
+  renderBlock: 'renderBlock',
+  messageTree: 'messageTree'
 } as const
 
 // admitMessages ---------------------------------------------------------------------------
@@ -191,6 +192,20 @@ export interface RenderBlockInput {
 export interface RenderBlockOutput {
   json: string | null
 }
+
+// messageTree: a stored block's Merkle tree, for inclusion proofs (SPEC 8) -------------------
+
+export interface MessageTreeInput {
+  height: number
+}
+
+/**
+ * Every node of the block's RFC 6962 tree (src/shared/merkle-proof.ts's layout, transferred),
+ * with the block's hash and root in hex; `found: false` when no block is stored there.
+ */
+export type MessageTreeOutput =
+  | { found: true, count: number, nodes: ArrayBuffer, blockHash: string, messageRoot: string }
+  | { found: false }
 
 // Producer (a long-lived worker behind comlink, not part of the pool) -----------------------
 

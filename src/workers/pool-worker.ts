@@ -2,10 +2,13 @@
 // Every task is synchronous (LMDB transactionSync), so nothing is left running when it returns.
 import '../shared/polyfill.js'
 import { decodeBlock } from '../shared/codec.js'
+import { toHex } from '../shared/bytes.js'
+import { blockHash, messageId } from '../shared/hash.js'
 import { blockToJson } from '../shared/json.js'
+import { buildMerkleTree } from '../shared/merkle-proof.js'
 import type {
   AdmitMessagesInput, AdmitMessagesOutput, AdmitSubmissionInput, AdmitSubmissionOutput, HashBlockInput, HashBlockOutput, ImportBlocksInput, ImportBlocksOutput,
-  RenderBlockInput, RenderBlockOutput, VerifyMessagesInput, VerifyMessagesOutput
+  MessageTreeInput, MessageTreeOutput, RenderBlockInput, RenderBlockOutput, VerifyMessagesInput, VerifyMessagesOutput
 } from '../shared/thread-contract.js'
 import { admitMessages as admit } from './admit-messages.js'
 import { admitSubmission as admitBody } from './admit-submission.js'
@@ -63,4 +66,15 @@ export function renderBlock (input: RenderBlockInput): RenderBlockOutput {
   // Stored blocks were validated before they were written: one that no longer decodes is corruption.
   if (!decoded.ok) throw new Error(`stored block ${height} does not decode: ${decoded.reason}`)
   return { json: JSON.stringify(blockToJson(decoded.value, input.withMessages)) }
+}
+
+export function messageTree (input: MessageTreeInput): MessageTreeOutput {
+  const { store } = workerContext()
+  const encoded = store.blocks.getEncoded(input.height)
+  if (encoded === undefined) return { found: false }
+  const decoded = decodeBlock(encoded)
+  if (!decoded.ok) throw new Error(`stored block ${input.height} does not decode: ${decoded.reason}`)
+  const { header, messages } = decoded.value
+  const tree = buildMerkleTree(messages.map(messageId))
+  return { found: true, count: tree.count, nodes: tree.nodes.buffer as ArrayBuffer, blockHash: toHex(blockHash(header)), messageRoot: toHex(header.messageRoot) }
 }

@@ -15,16 +15,21 @@ export const API_ERROR_STATUS = {
   BATCH_TOO_LARGE: 413,
   // Capacity: retry later (or, NO_PEERS, submit to the leader).
   OVERLOADED: 503,
+  /** SPEC 8: a node holds at most 1,000 event streams. */
+  TOO_MANY_STREAMS: 503,
   POOL_FULL: 503,
   NO_PEERS: 503,
   STORAGE_FULL: 507,
   // Paths and methods.
   INVALID_HEIGHT: 400,
   INVALID_ID: 400,
+  INVALID_LIMIT: 400,
   BAD_REQUEST: 400,
   NOT_FOUND: 404,
   BLOCK_NOT_FOUND: 404,
   MESSAGE_NOT_FOUND: 404,
+  /** The message is pending: it has no inclusion proof yet. */
+  MESSAGE_NOT_INCLUDED: 404,
   METHOD_NOT_ALLOWED: 405,
   INTERNAL: 500
 } as const satisfies Record<SubmitErrorCode, number> & Record<string, number>

@@ -107,7 +107,8 @@ export class ApiServer {
           params: request.params as Record<string, string | undefined>,
           query: request.query as Record<string, string | string[] | undefined>,
           body: request.body instanceof Uint8Array ? request.body : EMPTY_BODY,
-          contentType: request.headers['content-type']
+          contentType: request.headers['content-type'],
+          headers: request.headers
         })
         this.send(request, reply, answer)
       }
@@ -115,6 +116,21 @@ export class ApiServer {
   }
 
   private send (request: FastifyRequest, reply: FastifyReply, answer: RouteAnswer): void {
+    if ('stream' in answer) {
+      // The route writes the raw response itself for as long as it lives (the event stream).
+      this.count(request, answer.status)
+      reply.hijack()
+      answer.stream(reply.raw)
+      return
+    }
+    if ('bytes' in answer) {
+      const fresh = request.headers['if-none-match'] === answer.etag
+      this.count(request, fresh ? 304 : answer.status)
+      reply.header('etag', answer.etag).header('cache-control', answer.cacheControl)
+      if (fresh) reply.code(304).send()
+      else reply.code(answer.status).header('content-type', answer.contentType).send(Buffer.from(answer.bytes.buffer, answer.bytes.byteOffset, answer.bytes.byteLength))
+      return
+    }
     this.count(request, answer.status)
     if ('json' in answer) reply.code(answer.status).header('content-type', 'application/json').send(JSON.stringify(answer.json))
     else reply.code(answer.status).header('content-type', answer.contentType).send(answer.text)
@@ -150,6 +166,8 @@ export class ApiServer {
 /** What fastify or a handler threw, as one of the API's answers. */
 function toApiError (err: unknown): ApiError {
   if (err instanceof ApiError) return err
+  // The pool's bounded queues (admissions, and reads: block renders and proof trees).
+  if (errorCode(err) === 'ERR_POOL_OVERLOADED') return new ApiError('OVERLOADED', 'the node is overloaded; retry later')
   const fastifyError = err as Partial<FastifyError>
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ApiError('BODY_TOO_LARGE', `a request body holds at most ${MAX_BODY_BYTES} bytes`)
   const status = fastifyError.statusCode

@@ -1,4 +1,5 @@
 // What the HTTP API needs from the node, so the server knows nothing of pools or networks.
+import type { ServerResponse } from 'node:http'
 import type { SubmissionFormat } from '../../shared/submission-codec.js'
 import type { SubmissionRefusalCode } from '../../shared/thread-contract.js'
 import type { Message } from '../../shared/types.js'
@@ -19,6 +20,38 @@ export interface StatusJson {
   hash: string
   peers: number
   pending: number
+  /** This node's software version (package.json's). */
+  version: string
+}
+
+/** GET /v1/messages/{id}/proof (SPEC 8): the audit path of leaf `index` among `count`, lowest level first. */
+export interface ProofJson {
+  id: string
+  height: number
+  blockHash: string
+  messageRoot: string
+  index: number
+  count: number
+  path: string[]
+}
+
+export type ProofOutcome =
+  | { ok: true, proof: ProofJson }
+  | { ok: false, code: 'MESSAGE_NOT_FOUND' | 'MESSAGE_NOT_INCLUDED' }
+
+/** GET /v1/events: the node's one event feed (event-feed.ts). */
+export interface EventStreams {
+  /** Whether the node holds as many streams as it may (SPEC 8: 1,000). */
+  readonly full: boolean
+  /** Serves a stream: stored blocks from `from` on, then live ones; without `from`, live only. */
+  attach: (response: ServerResponse, from: number | undefined) => void
+}
+
+/** A file of the explorer page, ready to send. */
+export interface StaticAsset {
+  body: Uint8Array
+  contentType: string
+  etag: string
 }
 
 export interface ApiBackend {
@@ -29,7 +62,13 @@ export interface ApiBackend {
   submitMessages: (body: Uint8Array, format: SubmissionFormat) => Promise<SubmitOutcome>
   /** SPEC 8's block answer as JSON text, or null when no block is stored there. */
   renderBlock: (height: number | 'latest', withMessages: boolean) => Promise<string | null>
+  /** Stored blocks from `from` up, at most `limit`, as SPEC 8's JSON without messages (texts, in order). */
+  renderBlocks: (from: number, limit: number) => Promise<string[]>
   getMessage: (id: Uint8Array) => { message: Message, height: number | null } | undefined
+  proof: (id: Uint8Array) => Promise<ProofOutcome>
+  events: EventStreams
+  /** The explorer's files by name (`index.html`, ...); undefined when it is not built or has no such file. */
+  explorerAsset: (name: string) => StaticAsset | undefined
   status: () => StatusJson
   metrics: () => Promise<{ body: string, contentType: string }>
 }

@@ -3,13 +3,15 @@
 import { toHex } from '../../shared/bytes.js'
 import { decodeMessage } from '../../shared/codec.js'
 import { KimuraError } from '../../shared/errors.js'
+import { auditPath } from '../../shared/merkle-proof.js'
 import type { ChainStore } from '../../shared/store/index.js'
 import type { MessageSubmission } from '../chain/submission.js'
 import type { Role } from '../config.js'
 import type { NodeMetrics } from '../metrics.js'
 import type { Network } from '../network/network.js'
 import type { WorkerPool } from '../pool/worker-pool.js'
-import type { ApiBackend, StatusJson } from './backend.js'
+import { KIMURA_VERSION } from '../version.js'
+import type { ApiBackend, EventStreams, ProofOutcome, StaticAsset, StatusJson } from './backend.js'
 
 export interface NodeBackendModules {
   role: Role
@@ -20,12 +22,30 @@ export interface NodeBackendModules {
   network: Network
   metrics: NodeMetrics
   submission: MessageSubmission
+  events: EventStreams
+  explorer: ReadonlyMap<string, StaticAsset>
 }
 
 export function createNodeBackend (m: NodeBackendModules): ApiBackend {
   return {
     submitMessages: async (body, format) => await m.submission.submit(body, format),
-    renderBlock: async (height, withMessages) => (await m.pool.renderBlock({ height, withMessages })).json,
+    // The tip is resolved here, so that the pool can cache the answer by height.
+    renderBlock: async (height, withMessages) => (await m.pool.renderBlock({ height: height === 'latest' ? m.store.tip().height : height, withMessages })).json,
+    renderBlocks: async (from, limit) => {
+      const last = Math.min(m.store.tip().height, from + limit - 1)
+      const heights = Array.from({ length: Math.max(0, last - from + 1) }, (_, i) => from + i)
+      // As many renders at once as the pool has workers: a page of 100 never fills its read queue.
+      const texts = new Array<string>(heights.length)
+      let next = 0
+      await Promise.all(Array.from({ length: Math.min(m.pool.threads, heights.length) }, async () => {
+        for (let i = next++; i < heights.length; i = next++) {
+          const json = (await m.pool.renderBlock({ height: heights[i], withMessages: false })).json
+          if (json === null) throw new KimuraError('ERR_STORE_CORRUPT', `block ${heights[i]} is below the tip but not stored`)
+          texts[i] = json
+        }
+      }))
+      return texts
+    },
     getMessage: id => {
       const included = m.store.message(id)
       const encoded = included?.encoded ?? m.store.pending.get(id)
@@ -34,6 +54,26 @@ export function createNodeBackend (m: NodeBackendModules): ApiBackend {
       if (!decoded.ok) throw new KimuraError('ERR_STORE_CORRUPT', `stored message does not decode: ${decoded.reason}`)
       return { message: decoded.value, height: included?.height ?? null }
     },
+    proof: async (id): Promise<ProofOutcome> => {
+      const place = m.store.messages.get(id)
+      if (place === undefined) return { ok: false, code: m.store.pending.contains(id) ? 'MESSAGE_NOT_INCLUDED' : 'MESSAGE_NOT_FOUND' }
+      const tree = await m.pool.messageTree(place.height)
+      if (tree === null || place.index >= tree.count) throw new KimuraError('ERR_STORE_CORRUPT', `message ${toHex(id)} is indexed at ${place.height}/${place.index}, which that block does not hold`)
+      return {
+        ok: true,
+        proof: {
+          id: toHex(id),
+          height: place.height,
+          blockHash: tree.blockHash,
+          messageRoot: tree.messageRoot,
+          index: place.index,
+          count: tree.count,
+          path: auditPath(tree, place.index).map(toHex)
+        }
+      }
+    },
+    events: m.events,
+    explorerAsset: name => m.explorer.get(name),
     status: (): StatusJson => {
       const tip = m.store.tip()
       return {
@@ -44,7 +84,8 @@ export function createNodeBackend (m: NodeBackendModules): ApiBackend {
         height: tip.height,
         hash: toHex(tip.hash),
         peers: m.network.connectedPeerCount(),
-        pending: m.role === 'leader' ? m.store.pending.count() : 0
+        pending: m.role === 'leader' ? m.store.pending.count() : 0,
+        version: KIMURA_VERSION
       }
     },
     metrics: async () => ({ body: await m.metrics.registry.metrics(), contentType: m.metrics.registry.contentType })

@@ -4,11 +4,12 @@ import { Piscina } from 'piscina'
 import { KimuraError } from '../../shared/errors.js'
 import {
   TASK, type AdmitMessagesInput, type AdmitMessagesOutput, type AdmitSubmissionInput, type AdmitSubmissionOutput,
-  type HashBlockInput, type HashBlockOutput, type ImportBlocksInput, type ImportBlocksOutput,
+  type HashBlockInput, type HashBlockOutput, type ImportBlocksInput, type ImportBlocksOutput, type MessageTreeOutput,
   type RenderBlockInput, type RenderBlockOutput, type VerifyMessagesInput, type VerifyMessagesOutput, type WorkerConfig
 } from '../../shared/thread-contract.js'
 import { toTransferable } from '../../shared/bytes.js'
 import type { WorkerPoolOptions } from './options.js'
+import { ByteCache } from './render-cache.js'
 
 export type TaskName = keyof typeof TASK
 
@@ -27,9 +28,30 @@ const WORKER_EXITED = /worker exited|terminat/i
 
 const WORKER_URL = new URL('../../workers/pool-worker.js', import.meta.url)
 
+/**
+ * API reads (renderBlock, messageTree) queued or running beyond this are refused with
+ * ERR_POOL_OVERLOADED (HTTP 503) instead of waiting in piscina's unbounded queue.
+ */
+export const MAX_QUEUED_READS = 64
+/** Rendered block JSON kept (stored blocks never change): a few hundred small blocks or a few 10,000-message ones. */
+const RENDER_CACHE = { maxBytes: 32 * 1024 * 1024, maxEntryBytes: 8 * 1024 * 1024 }
+/** Merkle trees kept for proofs: a 10,000-message block's is 640 KB. */
+const TREE_CACHE = { maxBytes: 16 * 1024 * 1024, maxEntryBytes: 4 * 1024 * 1024 }
+
+/** A stored block's tree for proofs (see src/shared/merkle-proof.ts), with its hash and root. */
+export interface BlockTree {
+  count: number
+  nodes: Uint8Array
+  blockHash: string
+  messageRoot: string
+}
+
 export class WorkerPool {
   private pool: Piscina | undefined
   private admitInFlight = 0
+  private readsInFlight = 0
+  private readonly rendered = new ByteCache<string | null>(RENDER_CACHE, json => json?.length ?? 0)
+  private readonly trees = new ByteCache<BlockTree | null>(TREE_CACHE, tree => tree?.nodes.byteLength ?? 0)
   private readonly inFlight = new Set<Promise<unknown>>()
 
   constructor (
@@ -137,8 +159,35 @@ export class WorkerPool {
     return await this.run<ImportBlocksOutput>('importBlocks', input, transfer)
   }
 
+  /**
+   * A stored block as SPEC 8's JSON, from a cache by height (a stored block never changes);
+   * 'latest' is rendered afresh. Throws ERR_POOL_OVERLOADED when MAX_QUEUED_READS reads wait.
+   */
   async renderBlock (input: RenderBlockInput): Promise<RenderBlockOutput> {
-    return await this.run<RenderBlockOutput>('renderBlock', input, [])
+    if (input.height === 'latest') return await this.read(async () => await this.run<RenderBlockOutput>('renderBlock', input, []))
+    const key = `${input.height}:${input.withMessages ? 'messages' : 'ids'}`
+    const json = await this.rendered.getOrCompute(key, async () => (await this.read(async () => await this.run<RenderBlockOutput>('renderBlock', input, []))).json, value => value !== null)
+    return { json }
+  }
+
+  /** A stored block's Merkle tree (cached by height), or null when none is stored there; bounded as renderBlock. */
+  async messageTree (height: number): Promise<BlockTree | null> {
+    return await this.trees.getOrCompute(String(height), async () => {
+      const out = await this.read(async () => await this.run<MessageTreeOutput>('messageTree', { height }, []))
+      return out.found ? { count: out.count, nodes: new Uint8Array(out.nodes), blockHash: out.blockHash, messageRoot: out.messageRoot } : null
+    }, tree => tree !== null)
+  }
+
+  /** One API read, refused beyond MAX_QUEUED_READS. */
+  private async read<R> (task: () => Promise<R>): Promise<R> {
+    if (this.pool === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the worker pool is stopped')
+    if (this.readsInFlight >= MAX_QUEUED_READS) throw new KimuraError('ERR_POOL_OVERLOADED', `the worker pool has ${this.readsInFlight} reads queued`, { queued: this.readsInFlight })
+    this.readsInFlight++
+    try {
+      return await task()
+    } finally {
+      this.readsInFlight--
+    }
   }
 
   private async run<R> (task: TaskName, input: unknown, transferList: ArrayBuffer[]): Promise<R> {
