@@ -5,7 +5,7 @@ import { percentile } from '../e2e/common.js'
 import type { ChainBlock } from './chain.js'
 import type { FaultRecord } from './faults.js'
 import { heightAt, reachedAt, type NodeLog } from './node-log.js'
-import type { Snapshot } from './samples.js'
+import { machineShares, type Snapshot } from './samples.js'
 import type { NodePlan } from './testnet-node.js'
 
 export interface RunRecord {
@@ -45,6 +45,10 @@ export interface Figures {
   peerCpuUsPerMessage: Distribution
   peerCpuNetUsPerMessage?: Distribution
   leaderCpuUsPerMessage: number
+  /** Shares of the whole machine (all cores, %) over the load and the wait: the nodes, the runner, other processes. */
+  machineShares: { nodesPct: number, runnerPct: number, othersPct: number }
+  /** What the leader admitted over the load and the wait, by source: api (its own 202s) and gossip (peers' relays). */
+  leaderAdmitted?: { api: number, gossip: number }
   /** % of one core over the quiet stretch. */
   peerIdleCpuPct?: Distribution
   leaderIdleCpuPct?: number
@@ -58,6 +62,8 @@ export interface UploadFigures {
   globalBytesPerBlock: number
   /** gossipBytesPerBlock / blockBytesMean. */
   ratio: number
+  /** globalBytesPerBlock / blockBytesMean: everything the leader sent, sync answers included. */
+  globalRatio: number
 }
 
 export interface NodeRow {
@@ -152,13 +158,15 @@ function upload (chain: ChainBlock[], from: Snapshot, to: Snapshot): UploadFigur
   const blockBytesMean = bytes / counted
   const perBlock = (a: number, b: number): number => (b - a) / blocks
   const gossipBytesPerBlock = perBlock(from.upload.gossipSent, to.upload.gossipSent)
+  const globalBytesPerBlock = perBlock(from.upload.globalSent, to.upload.globalSent)
   return {
     blocks,
     blockBytesMean,
     gossipBytesPerBlock,
     syncBytesPerBlock: perBlock(from.upload.syncSent, to.upload.syncSent),
-    globalBytesPerBlock: perBlock(from.upload.globalSent, to.upload.globalSent),
-    ratio: gossipBytesPerBlock / blockBytesMean
+    globalBytesPerBlock,
+    ratio: gossipBytesPerBlock / blockBytesMean,
+    globalRatio: globalBytesPerBlock / blockBytesMean
   }
 }
 
@@ -193,9 +201,13 @@ export function figures (run: RunRecord, outcomes: FaultOutcome[]): Figures {
   const up = upload(run.chain, run.loadStart, run.converged)
   const idleUp = run.idleStart === undefined || run.idleEnd === undefined ? undefined : upload(run.chain, run.idleStart, run.idleEnd)
   const hasIdle = run.idleStart !== undefined
+  const a = run.loadStart.leaderAdmitted
+  const b = run.converged.leaderAdmitted
   return {
+    machineShares: machineShares(run.loadStart, run.converged),
+    ...(a === undefined || b === undefined ? {} : { leaderAdmitted: { api: b.api - a.api, gossip: b.gossip - a.gossip } }),
     propagationMs: propagation(run, outcomes),
-    upload: up ?? { blocks: 0, blockBytesMean: NaN, gossipBytesPerBlock: NaN, syncBytesPerBlock: NaN, globalBytesPerBlock: NaN, ratio: NaN },
+    upload: up ?? { blocks: 0, blockBytesMean: NaN, gossipBytesPerBlock: NaN, syncBytesPerBlock: NaN, globalBytesPerBlock: NaN, ratio: NaN, globalRatio: NaN },
     ...(idleUp === undefined ? {} : { idleUpload: idleUp }),
     recoveryMs: distribution(outcomes.flatMap(f => f.recoveryMs === undefined ? [] : [f.recoveryMs])),
     peerCpuUsPerMessage: distribution(peers(c.grossUs).filter(Number.isFinite)),

@@ -26,24 +26,44 @@ export function commonChain (names: readonly string[], hashes: ReadonlyArray<str
   }
 }
 
+/** What the leader says of a sample of the missing messages (GET /v1/messages/{id}). */
+export interface MissingFate {
+  sampled: number
+  /** Admitted, still waiting for a block. */
+  pending: number
+  /** 404: the leader never admitted it (a peer's relay that did not arrive, or was dropped). */
+  unknown: number
+}
+
 export interface InclusionCounts {
   acked: number
   missing: number
+  /** Missing ones by the node whose 202 acknowledged them. */
+  missingBy: Record<string, number>
+  leaderFate?: MissingFate
   /** Acknowledged ids in more than one block. */
   duplicated: number
   /** Ids in blocks that no 202 acknowledged (a request whose answer was lost, say). */
   unacknowledged: number
 }
 
+/** The acknowledged ids in no block of 1..height. */
+export function missingIds (chain: readonly ChainBlock[], height: number, acked: ReadonlyMap<string, string>): string[] {
+  const seen = new Set<string>()
+  for (let h = 1; h <= height; h++) for (const id of chain[h]?.messageIds ?? []) seen.add(id)
+  return [...acked.keys()].filter(id => !seen.has(id))
+}
+
 /** Every acknowledged id in exactly one block of the leader's chain 1..height. */
-export function exactlyOnce (chain: readonly ChainBlock[], height: number, acked: ReadonlySet<string>): { invariant: Invariant, counts: InclusionCounts } {
+export function exactlyOnce (chain: readonly ChainBlock[], height: number, acked: ReadonlyMap<string, string>, leaderFate: MissingFate | undefined): { invariant: Invariant, counts: InclusionCounts } {
   const seen = new Map<string, number>()
   for (let h = 1; h <= height; h++) for (const id of chain[h]?.messageIds ?? []) seen.set(id, (seen.get(id) ?? 0) + 1)
   const missing: string[] = []
   let duplicated = 0
-  for (const id of acked) {
+  const missingBy: Record<string, number> = {}
+  for (const [id, by] of acked) {
     const times = seen.get(id) ?? 0
-    if (times === 0) missing.push(id)
+    if (times === 0) { missing.push(id); missingBy[by] = (missingBy[by] ?? 0) + 1 }
     else if (times > 1) duplicated++
   }
   let unacknowledged = 0
@@ -52,7 +72,7 @@ export function exactlyOnce (chain: readonly ChainBlock[], height: number, acked
     if (!acked.has(id)) unacknowledged++
     if (times > 1) anyDuplicate++
   }
-  const counts = { acked: acked.size, missing: missing.length, duplicated, unacknowledged }
+  const counts: InclusionCounts = { acked: acked.size, missing: missing.length, missingBy, duplicated, unacknowledged, ...(leaderFate === undefined ? {} : { leaderFate }) }
   const ok = missing.length === 0 && anyDuplicate === 0
   return {
     counts,
@@ -61,7 +81,9 @@ export function exactlyOnce (chain: readonly ChainBlock[], height: number, acked
       ok,
       detail: ok
         ? `${acked.size} acknowledged messages, each in exactly one block of 1..${height} (${unacknowledged} unacknowledged ones included too)`
-        : `${missing.length} acknowledged messages missing${missing.length > 0 ? ` (e.g. ${missing.slice(0, EXAMPLES).join(', ')})` : ''}, ${anyDuplicate} ids in more than one block`
+        : `${missing.length} acknowledged messages missing${missing.length > 0
+          ? ` (acknowledged by ${Object.entries(missingBy).map(([n, c]) => `${n} ${c}`).join(', ')}; e.g. ${missing.slice(0, EXAMPLES).join(', ')})${leaderFate === undefined ? '' : `; of ${leaderFate.sampled} looked up on the leader, ${leaderFate.pending} pending, ${leaderFate.unknown} unknown to it`}`
+          : ''}, ${anyDuplicate} ids in more than one block`
     }
   }
 }

@@ -27,8 +27,8 @@ export interface LoadStats {
 }
 
 export class LoadGenerator {
-  /** Every acknowledged message id, hex. */
-  readonly acked = new Set<string>()
+  /** Every acknowledged message id (hex), with the name of the node whose 202 acknowledged it. */
+  readonly acked = new Map<string, string>()
   private readonly senders: SigningKey[]
   private readonly stats: LoadStats = { sent: 0, acked: 0, refused: {}, ackedBy: {} }
   private timer: NodeJS.Timeout | undefined
@@ -88,7 +88,7 @@ export class LoadGenerator {
       if (res.status === 202) {
         const body = JSON.parse(text) as { ids?: unknown }
         if (Array.isArray(body.ids) && body.ids.length === ids.length && body.ids.every((id, i) => id === ids[i])) {
-          for (const id of ids) this.acked.add(id)
+          for (const id of ids) this.acked.set(id, target.name)
           this.stats.acked += count
           this.stats.ackedBy[target.name] = (this.stats.ackedBy[target.name] ?? 0) + count
           return

@@ -36,6 +36,8 @@ export interface TestnetOptions {
   startConcurrency: number
   /** Keep the run directory (data and logs) after the run. */
   keep: boolean
+  /** Options for node itself, before dist/main.js (--cpu-prof, say). */
+  nodeArgs: string[]
 }
 
 export const USAGE = `usage: npm run testnet -- [flags]      (node build/benchmarks/testnet/index.js [flags])
@@ -58,6 +60,8 @@ export const USAGE = `usage: npm run testnet -- [flags]      (node build/benchma
   --threads N             pool threads per node                                 (default: the node's)
   --start-concurrency N   nodes started at once                                 (default 4)
   --keep                  keep the run directory (node data and logs)
+  --node-arg ARG          an option for node itself, before dist/main.js; repeatable
+                          (--node-arg=--cpu-prof --node-arg=--cpu-prof-dir=/tmp/prof profiles every node)
   --help                  this text
 
 Faults hit peers only. kill: SIGKILL, then start again at once. pause: SIGSTOP, SIGCONT after
@@ -111,6 +115,7 @@ export function parseOptions (argv: string[]): TestnetOptions {
         threads: { type: 'string' },
         'start-concurrency': { type: 'string', default: '4' },
         keep: { type: 'boolean', default: false },
+        'node-arg': { type: 'string', multiple: true, default: [] },
         help: { type: 'boolean', default: false }
       }
     }).values
@@ -142,6 +147,7 @@ export function parseOptions (argv: string[]): TestnetOptions {
     recoveryS: number('recovery', values.recovery, 1),
     ...(values.threads === undefined ? {} : { threads: integer('threads', values.threads, 1, 64) }),
     startConcurrency: integer('start-concurrency', values['start-concurrency'], 1),
-    keep: values.keep
+    keep: values.keep,
+    nodeArgs: values['node-arg']
   }
 }

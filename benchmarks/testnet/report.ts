@@ -1,5 +1,6 @@
 // What a run prints: the per-node table, the faults, the figures against the issue's goals, the
 // invariants, and the summary object that becomes the last line (JSON).
+import { availableParallelism } from 'node:os'
 import type { Distribution, FaultOutcome, Figures, NodeRow, UploadFigures } from './analysis.js'
 import type { InclusionCounts, Invariant } from './invariants.js'
 import type { LoadStats } from './load.js'
@@ -20,7 +21,8 @@ export interface ReportInput {
   errors: Array<{ name: string, errors: number, examples: string[] }>
 }
 
-export interface Goal { name: string, value: number, limit: number, unit: string, met: boolean }
+/** `met` is null when the run has no such figure (no faults, no quiet stretch). */
+export interface Goal { name: string, value: number, limit: number, unit: string, met: boolean | null }
 
 export interface TestnetResult {
   ok: boolean
@@ -56,14 +58,14 @@ function dist (d: Distribution, unit: string, digits = 0): string {
 }
 
 function uploadLine (u: UploadFigures): string {
-  return `gossip ${f(u.gossipBytesPerBlock)} B, sync ${f(u.syncBytesPerBlock)} B, all of libp2p ${f(u.globalBytesPerBlock)} B per block; mean block ${f(u.blockBytesMean)} B: gossip = ${f(u.ratio, 1)} x the block (over ${u.blocks} blocks)`
+  return `gossip ${f(u.gossipBytesPerBlock)} B, sync ${f(u.syncBytesPerBlock)} B, all of libp2p ${f(u.globalBytesPerBlock)} B per block; mean block ${f(u.blockBytesMean)} B: all = ${f(u.globalRatio, 1)} x the block, gossip alone ${f(u.ratio, 1)} x (over ${u.blocks} blocks)`
 }
 
 function goals (fig: Figures): Goal[] {
-  const goal = (name: string, value: number, limit: number, unit: string): Goal => ({ name, value, limit, unit, met: Number.isFinite(value) && value <= limit })
+  const goal = (name: string, value: number, limit: number, unit: string): Goal => ({ name, value, limit, unit, met: Number.isFinite(value) ? value <= limit : null })
   return [
     goal('propagation p99', fig.propagationMs.p99, 1000, 'ms'),
-    goal('leader upload per block / block size', fig.upload.ratio, 12, 'x'),
+    goal('leader upload per block / block size', fig.upload.globalRatio, 12, 'x'),
     goal('recovery, slowest', fig.recoveryMs.n === 0 ? NaN : fig.recoveryMs.max, 20_000, 'ms'),
     goal('peer CPU per stored message, median', fig.peerCpuUsPerMessage.p50, 80, 'us'),
     goal('idle peer CPU, median', fig.peerIdleCpuPct?.p50 ?? NaN, 0.5, '% of a core')
@@ -113,11 +115,12 @@ export function summarize (input: ReportInput): TestnetResult {
     `CPU per stored message (utime + stime over the load and the wait, / messages stored): peers ${dist(fig.peerCpuUsPerMessage, 'us')}${fig.peerCpuNetUsPerMessage === undefined ? '' : `; net of idle: ${dist(fig.peerCpuNetUsPerMessage, 'us')}`}; leader ${f(fig.leaderCpuUsPerMessage)} us`,
     ...(fig.peerIdleCpuPct === undefined ? [] : [`idle CPU (${o.idleS} s with no load and no faults): peers ${dist(fig.peerIdleCpuPct, '%', 2)} of a core; leader ${f(fig.leaderIdleCpuPct, 2)} %`]),
     `load: ${input.load.sent} messages sent, ${input.load.acked} acknowledged (${Object.entries(input.load.ackedBy).map(([n, c]) => `${n} ${c}`).join(', ')})${Object.keys(input.load.refused).length === 0 ? '' : `; not acknowledged: ${Object.entries(input.load.refused).map(([why, c]) => `${why}: ${c}`).join(', ')}`}`,
-    `machine: 1-minute load average max ${f(input.machine.loadMax, 1)}, mean ${f(input.machine.loadMean, 1)} (${o.nodes} node processes on this machine); the runner used ${f(input.machine.runnerCpuPct, 1)} % of a core`,
+    ...(fig.leaderAdmitted === undefined ? [] : [`leader admitted during the load and the wait: ${fig.leaderAdmitted.api} through its API, ${fig.leaderAdmitted.gossip} relayed by peers (the peers acknowledged ${Object.entries(input.load.ackedBy).filter(([n]) => n !== input.names[0]).reduce((sum, [, c]) => sum + c, 0)})`]),
+    `machine: 1-minute load average max ${f(input.machine.loadMax, 1)}, mean ${f(input.machine.loadMean, 1)}; of all ${availableParallelism()} cores over the load and the wait, the ${o.nodes} nodes used ${f(fig.machineShares.nodesPct, 1)} %, the runner ${f(fig.machineShares.runnerPct, 1)} %, other processes ${f(fig.machineShares.othersPct, 1)} %; the runner used ${f(input.machine.runnerCpuPct, 1)} % of a core over the whole run`,
     ...input.errors.map(e => `errors logged by ${e.name}: ${e.errors}, e.g. ${e.examples[0] ?? ''}`),
     '',
     'goals (issue 11), as measured:',
-    ...g.map(x => `  ${x.met ? 'met    ' : 'not met'}  ${x.name}: ${f(x.value, x.unit === 'x' || x.unit.startsWith('%') ? 2 : 0)} ${x.unit} (goal <= ${f(x.limit, 1)})`),
+    ...g.map(x => `  ${x.met === null ? 'n/a    ' : x.met ? 'met    ' : 'not met'}  ${x.name}: ${f(x.value, x.unit === 'x' || x.unit.startsWith('%') ? 2 : 0)} ${x.unit} (goal <= ${f(x.limit, 1)})`),
     'invariants:',
     ...input.invariants.map(i => `  ${i.ok ? 'ok  ' : 'FAIL'}  ${i.name}: ${i.detail}`),
     `testnet: ${ok ? 'every invariant holds' : 'an invariant failed'}`
@@ -137,7 +140,8 @@ export function summarize (input: ReportInput): TestnetResult {
     ...(fig.peerIdleCpuPct === undefined ? {} : { peerIdleCpuPct: fig.peerIdleCpuPct, leaderIdleCpuPct: fig.leaderIdleCpuPct }),
     messages: input.inclusion,
     load: { sent: input.load.sent, acked: input.load.acked, refused: input.load.refused },
-    machine: input.machine,
+    machine: { ...input.machine, cores: availableParallelism(), ...fig.machineShares },
+    ...(fig.leaderAdmitted === undefined ? {} : { leaderAdmitted: fig.leaderAdmitted }),
     goals: Object.fromEntries(g.map(x => [x.name, { value: x.value, limit: x.limit, met: x.met }]))
   }
   return { ok, mode: input.mode, invariants: input.invariants, goals: g, lines, summary: roundDeep(summary) as Record<string, unknown> }

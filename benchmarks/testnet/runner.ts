@@ -8,7 +8,7 @@ import { faultOutcomes, figures, nodeRows, type RunRecord } from './analysis.js'
 import { readChain, getBlockJson, type ChainBlock } from './chain.js'
 import { runFault, type FaultRecord } from './faults.js'
 import { chooseHostNetwork, removeLeftoverLinks, type HostNetwork } from './host-network.js'
-import { commonChain, exactlyOnce, recovery } from './invariants.js'
+import { commonChain, exactlyOnce, missingIds, recovery, type MissingFate } from './invariants.js'
 import { LoadGenerator, type LoadStats } from './load.js'
 import { logTail, readNodeLog } from './node-log.js'
 import type { TestnetOptions } from './options.js'
@@ -19,7 +19,13 @@ import { MachineWatch, snapshot, type Snapshot } from './samples.js'
 import { TestnetNode } from './testnet-node.js'
 
 const POLL_MS = 1000
+/** A node's start (modules, pool, libp2p) took 25 s with 45 nodes already running on 2 cores. */
+const START_TIMEOUT_MS = 180_000
 const LOAD_TICK_MS = 200
+/** The longest the wait stage waits for the acknowledged messages, however they trickle in. */
+const MAX_WAIT_MS = 600_000
+/** Missing messages looked up on the leader, to tell pending from never admitted. */
+const FATE_SAMPLE = 200
 
 export type Log = (line: string) => void
 
@@ -99,17 +105,20 @@ export class Testnet {
   async start (): Promise<void> {
     const [leader, ...peers] = this.nodes
     leader.start()
-    await this.waitUntil(async () => await this.answers(leader), 60_000, 'the leader to answer')
+    await this.waitUntil(async () => await this.answers(leader), START_TIMEOUT_MS, 'the leader to answer')
+    let reported = 0
     for (let i = 0; i < peers.length; i += this.options.startConcurrency) {
       const batch = peers.slice(i, i + this.options.startConcurrency)
       for (const node of batch) node.start()
-      for (const node of batch) await this.waitUntil(async () => await this.answers(node), 60_000, `${node.name} to answer`)
+      for (const node of batch) await this.waitUntil(async () => await this.answers(node), START_TIMEOUT_MS, `${node.name} to answer`)
+      const up = 1 + i + batch.length
+      if (up - reported >= 10 && up < this.nodes.length) { this.say(`start: ${up} of ${this.nodes.length} nodes answer`); reported = up }
     }
     const target = (await leader.status())?.height ?? 0
     await this.waitUntil(async () => {
       const statuses = await Promise.all(this.nodes.map(async n => await n.status()))
       return statuses.every(s => s !== undefined && s.peers >= 1 && s.height >= target)
-    }, 60_000 + 1000 * this.nodes.length, `every node to have a peer and reach height ${target}`)
+    }, START_TIMEOUT_MS + 1000 * this.nodes.length, `every node to have a peer and reach height ${target}`)
     this.say(`start: ${this.nodes.length} nodes up and linked, leader at height ${(await leader.status())?.height ?? '?'}`)
   }
 
@@ -145,13 +154,19 @@ export class Testnet {
     this.say(`perturb: load stopped: ${this.loadStats.acked} of ${this.loadStats.sent} messages acknowledged`)
   }
 
-  /** Every acknowledged message in the leader's chain, then every node at that height; then the quiet stretch. */
+  /**
+   * Every acknowledged message in the leader's chain (waiting as long as more of them keep
+   * arriving, up to 30 s or 20 intervals without one), then every node at that height; then the
+   * quiet stretch.
+   */
   async wait (): Promise<void> {
     const leader = this.nodes[0]
     const acked = this.need(this.generator).acked
     const found = new Set<string>()
     let readUpTo = 0
-    const deadline = Math.max(30_000, 20 * this.options.blockIntervalMs)
+    const patienceMs = Math.max(30_000, 20 * this.options.blockIntervalMs)
+    let lastProgress = Date.now()
+    let lastFound = -1
     await this.waitUntil(async () => {
       const height = (await leader.status())?.height ?? 0
       if (height > readUpTo) {
@@ -159,8 +174,9 @@ export class Testnet {
         for (let h = readUpTo + 1; h <= height; h++) for (const id of this.chain[h].messageIds) if (acked.has(id)) found.add(id)
         readUpTo = height
       }
-      return found.size === acked.size
-    }, deadline, 'every acknowledged message in the leader\'s chain', false)
+      if (found.size > lastFound) { lastFound = found.size; lastProgress = Date.now() }
+      return found.size === acked.size || Date.now() - lastProgress > patienceMs
+    }, MAX_WAIT_MS, 'every acknowledged message in the leader\'s chain', false)
     this.commonHeight = readUpTo
     const reached = await this.waitUntil(async () => {
       const statuses = await Promise.all(this.nodes.map(async n => await n.status()))
@@ -198,7 +214,9 @@ export class Testnet {
     }
     const outcomes = faultOutcomes(run)
     const names = plan.nodes.map(p => p.name)
-    const once = exactlyOnce(this.chain, height, this.need(this.generator).acked)
+    const acked = this.need(this.generator).acked
+    const missing = missingIds(this.chain, height, acked)
+    const once = exactlyOnce(this.chain, height, acked, missing.length === 0 ? undefined : await missingFate(this.nodes[0], missing.slice(0, FATE_SAMPLE)))
     const invariants = [
       commonChain(names, hashes, finalHeights, height, this.chain[height]?.hash),
       once.invariant,
@@ -259,4 +277,20 @@ export class Testnet {
     if (value === undefined) throw new Error('a stage ran before the one it depends on')
     return value
   }
+}
+
+/** What the leader says of each of `ids`: pending (admitted, no block yet) or unknown (404). */
+async function missingFate (leader: TestnetNode, ids: string[]): Promise<MissingFate> {
+  const fate: MissingFate = { sampled: 0, pending: 0, unknown: 0 }
+  for (const id of ids) {
+    try {
+      const res = await fetch(`${leader.api}/v1/messages/${id}`, { signal: AbortSignal.timeout(5000) })
+      fate.sampled++
+      if (res.status === 404) fate.unknown++
+      else if (res.status === 200 && (await res.json() as { height: number | null }).height === null) fate.pending++
+    } catch {
+      // Not counted.
+    }
+  }
+  return fate
 }

@@ -1,7 +1,9 @@
 // Readings the runner takes at a few moments (never in a loop over the run): each node's CPU,
 // the leader's libp2p upload counters, and the machine's load average.
 import { readFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { metricValue } from '../../test/helpers/api-client.js'
+import { cpuSample } from '../util.js'
 import type { TestnetNode } from './testnet-node.js'
 
 export interface UploadCounters {
@@ -18,7 +20,12 @@ export interface Snapshot {
   /** CPU seconds by node index. */
   cpu: number[]
   upload: UploadCounters | undefined
+  /** The leader's kimura_messages_admitted_total by source (api, gossip). */
+  leaderAdmitted: { api: number, gossip: number } | undefined
   leaderHeight: number
+  /** CPU seconds every process of the machine used so far (/proc/stat), and this runner's own. */
+  machineBusy: number | undefined
+  runnerCpu: number
 }
 
 /** Sums the series of `libp2p_data_transfer_bytes_total` whose protocol label matches. */
@@ -42,11 +49,17 @@ export function uploadCounters (metrics: string): UploadCounters {
 export async function snapshot (nodes: readonly TestnetNode[]): Promise<Snapshot> {
   const leader = nodes[0]
   const [metrics, status] = await Promise.all([leader.metrics(), leader.status()])
+  const machine = cpuSample()
   return {
     at: Date.now(),
     cpu: nodes.map(n => n.cpuSeconds()),
     upload: metrics === undefined ? undefined : uploadCounters(metrics),
-    leaderHeight: status?.height ?? NaN
+    leaderAdmitted: metrics === undefined
+      ? undefined
+      : { api: metricValue(metrics, 'kimura_messages_admitted_total', { source: 'api' }) ?? 0, gossip: metricValue(metrics, 'kimura_messages_admitted_total', { source: 'gossip' }) ?? 0 },
+    leaderHeight: status?.height ?? NaN,
+    machineBusy: machine.machineBusy,
+    runnerCpu: machine.own
   }
 }
 
@@ -86,4 +99,13 @@ export class MachineWatch {
     }
     return this.result
   }
+}
+
+/** Shares of the machine (all cores, %) between two snapshots: the nodes, this runner, everything else. */
+export function machineShares (from: Snapshot, to: Snapshot): { nodesPct: number, runnerPct: number, othersPct: number } {
+  const capacity = availableParallelism() * (to.at - from.at) / 1000
+  const nodes = to.cpu.reduce((sum, c, i) => sum + c - from.cpu[i], 0)
+  const runner = to.runnerCpu - from.runnerCpu
+  const busy = from.machineBusy === undefined || to.machineBusy === undefined ? NaN : to.machineBusy - from.machineBusy
+  return { nodesPct: 100 * nodes / capacity, runnerPct: 100 * runner / capacity, othersPct: Math.max(0, 100 * (busy - nodes - runner) / capacity) }
 }

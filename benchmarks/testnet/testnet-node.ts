@@ -23,6 +23,8 @@ export interface NodePlan {
   logFile: string
   /** The node's options (after dist/main.js). */
   args: string[]
+  /** Options for node itself (before dist/main.js). */
+  nodeArgs: string[]
   /** Hops from the leader in the known-peers graph. */
   hops: number
 }
@@ -52,7 +54,7 @@ export class TestnetNode {
 
   start (): void {
     if (this.running) throw new Error(`${this.name} is already running`)
-    const [command, ...args] = this.wrap([process.execPath, MAIN, ...this.plan.args])
+    const [command, ...args] = this.wrap([process.execPath, ...this.plan.nodeArgs, MAIN, ...this.plan.args])
     const log = openSync(this.plan.logFile, 'a')
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('KIMURA_')))
     let proc: ChildProcess
