@@ -38,6 +38,8 @@ export interface TestnetOptions {
   keep: boolean
   /** Options for node itself, before dist/main.js (--cpu-prof, say). */
   nodeArgs: string[]
+  /** Niceness the nodes get on top of the runner's, so the runner keeps its schedule on a saturated machine. */
+  nodeNice: number
 }
 
 export const USAGE = `usage: npm run testnet -- [flags]      (node build/benchmarks/testnet/index.js [flags])
@@ -59,6 +61,8 @@ export const USAGE = `usage: npm run testnet -- [flags]      (node build/benchma
   --recovery S            the recovery bound a faulted node must meet           (default 20)
   --threads N             pool threads per node                                 (default: the node's)
   --start-concurrency N   nodes started at once                                 (default 4)
+  --node-nice N           niceness of the nodes above the runner's (0: the same), so that
+                          the fault schedule and the load keep time on a saturated machine (default 5)
   --keep                  keep the run directory (node data and logs)
   --node-arg ARG          an option for node itself, before dist/main.js; repeatable
                           (--node-arg=--cpu-prof --node-arg=--cpu-prof-dir=/tmp/prof profiles every node)
@@ -116,6 +120,7 @@ export function parseOptions (argv: string[]): TestnetOptions {
         'start-concurrency': { type: 'string', default: '4' },
         keep: { type: 'boolean', default: false },
         'node-arg': { type: 'string', multiple: true, default: [] },
+        'node-nice': { type: 'string', default: '5' },
         help: { type: 'boolean', default: false }
       }
     }).values
@@ -148,6 +153,7 @@ export function parseOptions (argv: string[]): TestnetOptions {
     ...(values.threads === undefined ? {} : { threads: integer('threads', values.threads, 1, 64) }),
     startConcurrency: integer('start-concurrency', values['start-concurrency'], 1),
     keep: values.keep,
-    nodeArgs: values['node-arg']
+    nodeArgs: values['node-arg'],
+    nodeNice: integer('node-nice', values['node-nice'], 0, 19)
   }
 }

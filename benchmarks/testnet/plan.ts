@@ -49,7 +49,7 @@ export async function makePlan (options: TestnetOptions, net: HostNetwork, dir: 
     if (i === 0) args.push('--leader')
     else args.push('--leader-key', leaderKey, ...(known.includes(0) ? ['--leader-addr', base[0].multiaddr] : []))
     if (others.length > 0) args.push('--peers', others.join(','))
-    return { index: i, name: i === 0 ? 'leader' : `peer-${i}`, leader: i === 0, ...b, logFile: dir.logFile(i), args, nodeArgs: options.nodeArgs, hops: topology.hops[i] }
+    return { index: i, name: i === 0 ? 'leader' : `peer-${i}`, leader: i === 0, ...b, logFile: dir.logFile(i), args, nodeArgs: options.nodeArgs, nice: options.nodeNice, hops: topology.hops[i] }
   })
   const peers = Array.from({ length: options.nodes - 1 }, (_, i) => i + 1)
   const loadPeers = rngFor(options.seed, 'load').shuffle(peers).slice(0, Math.min(options.loadPeers, Math.max(0, peers.length - 1)))

@@ -5,6 +5,7 @@ import type { Distribution, FaultOutcome, Figures, NodeRow, UploadFigures } from
 import type { InclusionCounts, Invariant } from './invariants.js'
 import type { LoadStats } from './load.js'
 import type { TestnetOptions } from './options.js'
+import type { MachineFigures } from './samples.js'
 
 export interface ReportInput {
   options: TestnetOptions
@@ -17,7 +18,7 @@ export interface ReportInput {
   names: string[]
   inclusion: InclusionCounts
   load: LoadStats
-  machine: { loadMax: number, loadMean: number, runnerCpuPct: number }
+  machine: MachineFigures
   errors: Array<{ name: string, errors: number, examples: string[] }>
 }
 
@@ -116,7 +117,7 @@ export function summarize (input: ReportInput): TestnetResult {
     ...(fig.peerIdleCpuPct === undefined ? [] : [`idle CPU (${o.idleS} s with no load and no faults): peers ${dist(fig.peerIdleCpuPct, '%', 2)} of a core; leader ${f(fig.leaderIdleCpuPct, 2)} %`]),
     `load: ${input.load.sent} messages sent, ${input.load.acked} acknowledged (${Object.entries(input.load.ackedBy).map(([n, c]) => `${n} ${c}`).join(', ')})${Object.keys(input.load.refused).length === 0 ? '' : `; not acknowledged: ${Object.entries(input.load.refused).map(([why, c]) => `${why}: ${c}`).join(', ')}`}`,
     ...(fig.leaderAdmitted === undefined ? [] : [`leader admitted during the load and the wait: ${fig.leaderAdmitted.api} through its API, ${fig.leaderAdmitted.gossip} relayed by peers (the peers acknowledged ${Object.entries(input.load.ackedBy).filter(([n]) => n !== input.names[0]).reduce((sum, [, c]) => sum + c, 0)})`]),
-    `machine: 1-minute load average max ${f(input.machine.loadMax, 1)}, mean ${f(input.machine.loadMean, 1)}; of all ${availableParallelism()} cores over the load and the wait, the ${o.nodes} nodes used ${f(fig.machineShares.nodesPct, 1)} %, the runner ${f(fig.machineShares.runnerPct, 1)} %, other processes ${f(fig.machineShares.othersPct, 1)} %; the runner used ${f(input.machine.runnerCpuPct, 1)} % of a core over the whole run`,
+    `machine: 1-minute load average max ${f(input.machine.loadMax, 1)}, mean ${f(input.machine.loadMean, 1)}; of all ${availableParallelism()} cores over the load and the wait, the ${o.nodes} nodes used ${f(fig.machineShares.nodesPct, 1)} %, the runner ${f(fig.machineShares.runnerPct, 1)} %, other processes ${f(fig.machineShares.othersPct, 1)} %; the runner used ${f(input.machine.runnerCpuPct, 1)} % of a core over the whole run, its event-loop delay p99 ${f(input.machine.runnerLoopP99Ms)} ms, max ${f(input.machine.runnerLoopMaxMs)} ms (nodes at niceness +${o.nodeNice} to it)`,
     ...input.errors.map(e => `errors logged by ${e.name}: ${e.errors}, e.g. ${e.examples[0] ?? ''}`),
     '',
     'goals (issue 11), as measured:',

@@ -133,7 +133,8 @@ export class Testnet {
   /** The fault schedule over --duration, then the load stops. */
   async perturb (): Promise<void> {
     const startedAt = Date.now()
-    const running: Array<Promise<void>> = []
+    // Each fault's promise resolves with its error, so an abort never leaves a rejection unobserved.
+    const running: Array<Promise<Error | undefined>> = []
     for (const plan of this.need(this.plan).faults) {
       const wait = startedAt + plan.atMs - Date.now()
       if (wait > 0) await sleep(wait, undefined, { signal: this.signal })
@@ -142,15 +143,15 @@ export class Testnet {
       const node = this.nodes[plan.node]
       this.say(`perturb: ${plan.kind} ${node.name}`)
       running.push(runFault(record, node, this.need(this.net), this.options.faultMs, this.signal).then(() => {
-        this.say(record.skipped === undefined ? `perturb: ${node.name} back after ${plan.kind} (${((record.endedAt ?? 0) - (record.startedAt ?? 0)) / 1000} s)` : `perturb: ${plan.kind} ${node.name} skipped: ${record.skipped}`)
-      }))
+        this.say(record.skipped === undefined ? `perturb: ${node.name} back after ${plan.kind} (${(((record.endedAt ?? 0) - (record.startedAt ?? 0)) / 1000).toFixed(1)} s)` : `perturb: ${plan.kind} ${node.name} skipped: ${record.skipped}`)
+        return undefined
+      }, (err: unknown) => err instanceof Error ? err : new Error(`${plan.kind} ${node.name} failed: ${String(err)}`)))
     }
     const left = startedAt + this.options.durationS * 1000 - Date.now()
     if (left > 0) await sleep(left, undefined, { signal: this.signal })
-    const settled = await Promise.allSettled(running)
+    const errors = (await Promise.all(running)).filter(e => e !== undefined)
     this.loadStats = await this.need(this.generator).stop()
-    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected')
-    if (failed !== undefined) throw failed.reason
+    if (errors.length > 0) throw errors[0]
     this.say(`perturb: load stopped: ${this.loadStats.acked} of ${this.loadStats.sent} messages acknowledged`)
   }
 
@@ -169,8 +170,8 @@ export class Testnet {
     let lastFound = -1
     await this.waitUntil(async () => {
       const height = (await leader.status())?.height ?? 0
-      if (height > readUpTo) {
-        await readChain(leader.api, readUpTo + 1, height, this.chain)
+      // A loaded leader may not answer in time: the next poll reads again from where this one was.
+      if (height > readUpTo && await readChain(leader.api, readUpTo + 1, height, this.chain).then(() => true, () => false)) {
         for (let h = readUpTo + 1; h <= height; h++) for (const id of this.chain[h].messageIds) if (acked.has(id)) found.add(id)
         readUpTo = height
       }
@@ -189,7 +190,7 @@ export class Testnet {
       await sleep(this.options.idleS * 1000, undefined, { signal: this.signal })
       const end = await snapshot(this.nodes)
       this.idle = { start, end }
-      if (end.leaderHeight > readUpTo) await readChain(leader.api, readUpTo + 1, end.leaderHeight, this.chain)
+      if (end.leaderHeight > readUpTo) await this.waitUntil(async () => await readChain(leader.api, readUpTo + 1, end.leaderHeight, this.chain).then(() => true, () => false), 60_000, 'the leader\'s blocks of the quiet stretch')
       this.say(`wait: quiet stretch of ${this.options.idleS} s measured`)
     }
   }

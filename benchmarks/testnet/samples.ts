@@ -2,6 +2,7 @@
 // the leader's libp2p upload counters, and the machine's load average.
 import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { metricValue } from '../../test/helpers/api-client.js'
 import { cpuSample } from '../util.js'
 import type { TestnetNode } from './testnet-node.js'
@@ -63,18 +64,29 @@ export async function snapshot (nodes: readonly TestnetNode[]): Promise<Snapshot
   }
 }
 
-/** The 1-minute load average every `everyMs`, and this process's CPU, until stopped. */
+export interface MachineFigures {
+  loadMax: number
+  loadMean: number
+  runnerCpuPct: number
+  /** The runner's own event-loop delay, ms: whether it kept its schedule (faults, load ticks). */
+  runnerLoopP99Ms: number
+  runnerLoopMaxMs: number
+}
+
+/** The 1-minute load average every `everyMs`, this process's CPU and event-loop delay, until stopped. */
 export class MachineWatch {
   readonly loads: number[] = []
+  private readonly loop = monitorEventLoopDelay({ resolution: 20 })
   private readonly timer: NodeJS.Timeout
   private readonly cpuStart = process.cpuUsage()
   private readonly wallStart = performance.now()
-  private result: { loadMax: number, loadMean: number, runnerCpuPct: number } | undefined
+  private result: MachineFigures | undefined
 
   constructor (everyMs = 5000) {
     this.read()
     this.timer = setInterval(() => { this.read() }, everyMs)
     this.timer.unref()
+    this.loop.enable()
   }
 
   private read (): void {
@@ -86,16 +98,19 @@ export class MachineWatch {
   }
 
   /** Stops (once; later calls answer the same); the load average's max and mean, and this process's CPU as % of one core. */
-  stop (): { loadMax: number, loadMean: number, runnerCpuPct: number } {
+  stop (): MachineFigures {
     if (this.result !== undefined) return this.result
     clearInterval(this.timer)
+    this.loop.disable()
     this.read()
     const cpu = process.cpuUsage(this.cpuStart)
     const seconds = (performance.now() - this.wallStart) / 1000
     this.result = {
       loadMax: this.loads.length === 0 ? NaN : Math.max(...this.loads),
       loadMean: this.loads.length === 0 ? NaN : this.loads.reduce((a, b) => a + b, 0) / this.loads.length,
-      runnerCpuPct: 100 * (cpu.user + cpu.system) / 1e6 / seconds
+      runnerCpuPct: 100 * (cpu.user + cpu.system) / 1e6 / seconds,
+      runnerLoopP99Ms: this.loop.percentile(99) / 1e6,
+      runnerLoopMaxMs: this.loop.max / 1e6
     }
     return this.result
   }

@@ -25,6 +25,8 @@ export interface NodePlan {
   args: string[]
   /** Options for node itself (before dist/main.js). */
   nodeArgs: string[]
+  /** Niceness added to the runner's (through nice(1), which execs: the pid stays the node's, and every thread it starts inherits it). */
+  nice: number
   /** Hops from the leader in the known-peers graph. */
   hops: number
 }
@@ -54,7 +56,8 @@ export class TestnetNode {
 
   start (): void {
     if (this.running) throw new Error(`${this.name} is already running`)
-    const [command, ...args] = this.wrap([process.execPath, ...this.plan.nodeArgs, MAIN, ...this.plan.args])
+    const node = [process.execPath, ...this.plan.nodeArgs, MAIN, ...this.plan.args]
+    const [command, ...args] = this.wrap(this.plan.nice > 0 ? ['nice', '-n', String(this.plan.nice), ...node] : node)
     const log = openSync(this.plan.logFile, 'a')
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('KIMURA_')))
     let proc: ChildProcess
