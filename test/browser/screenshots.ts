@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { NodeProcess } from '../helpers/node-process.js'
-import { getBlock, Sender, submitOk } from '../helpers/api-client.js'
+import { getBlock, getMessage, Sender, submitOk } from '../helpers/api-client.js'
 import { waitFor } from '../helpers/wait.js'
 import { chromiumMissing, launchChromium } from './chromium.js'
 
@@ -16,13 +16,13 @@ async function main (): Promise<void> {
   if (missing !== undefined) throw new Error(missing)
   mkdirSync(out, { recursive: true })
   const dir = mkdtempSync(join(tmpdir(), 'kimura-shots-'))
-  const leader = new NodeProcess({ leader: true, dataDir: join(dir, 'leader'), blockIntervalMs: 1000, logLevel: 'info' })
+  const leader = new NodeProcess({ leader: true, dataDir: join(dir, 'leader'), blockIntervalMs: 500, logLevel: 'info' })
   let peer: NodeProcess | undefined
   const browser = await launchChromium()
   try {
     await leader.start()
     const status = await leader.status()
-    peer = new NodeProcess({ leader: false, dataDir: join(dir, 'peer'), blockIntervalMs: 1000, leaderAddr: status.listen[0], leaderKey: status.leaderKey, logLevel: 'info', name: 'peer' })
+    peer = new NodeProcess({ leader: false, dataDir: join(dir, 'peer'), blockIntervalMs: 500, leaderAddr: status.listen[0], leaderKey: status.leaderKey, logLevel: 'info', name: 'peer' })
     await peer.start()
     const senders = [new Sender(), new Sender(), new Sender()]
     const words = ['hello kimura', 'a payment of 12 tokens', 'sensor 7: 21.4 °C', 'order #5531 shipped', 'ping']
@@ -40,8 +40,7 @@ async function main (): Promise<void> {
     await page.waitForSelector('#chart-interval')
     await page.waitForFunction('document.querySelector("#live")?.textContent === "live"', undefined, { timeout: 10_000 })
     await page.screenshot({ path: join(out, 'explorer-home.png') })
-    const withMessages = await getBlock(leader, (await getBlock(leader, 'latest'))?.header.height ?? 1)
-    const blockHeight = (withMessages?.messageIds.length ?? 0) > 0 ? withMessages?.header.height ?? 1 : height - 1
+    const blockHeight = (await getMessage(leader, last[0]))?.height ?? height
     await page.goto(`${leader.api}/#/block/${blockHeight}?key=${status.leaderKey}`)
     await page.waitForSelector('#block-view')
     await page.screenshot({ path: join(out, 'explorer-block.png') })
