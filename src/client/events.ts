@@ -16,7 +16,7 @@ export interface EventsOptions {
   signal?: AbortSignal
   /** A stream silent this long, without even a keep-alive comment, is reconnected; 45 s (three of SPEC 8's 15 s) unless given. */
   idleTimeoutMs?: number
-  /** The waits between failed connections (the server's `retry` field, when it sends one, is the first). */
+  /** The waits between failed connections; the first is the server's `retry` field, when it sends one, unless initialDelayMs is given. */
   reconnect?: BackoffOptions
   /** Told of each reconnection before its wait. */
   onReconnect?: (info: ReconnectInfo) => void
@@ -119,7 +119,7 @@ export async function * followEvents (transport: Transport, options: EventsOptio
     }
     // A clean end after blocks is the replay limit: resume at once. Anything else waits.
     const clean = broken === undefined && delivered > 0
-    const delayMs = clean ? 0 : backoffDelay(failures++, { ...options.reconnect, ...(serverRetryMs === undefined ? {} : { initialDelayMs: serverRetryMs }) })
+    const delayMs = clean ? 0 : backoffDelay(failures++, { ...(serverRetryMs === undefined ? {} : { initialDelayMs: serverRetryMs }), ...options.reconnect })
     options.onReconnect?.({ reason: broken === undefined ? 'end' : 'error', ...(broken === undefined ? {} : { error: broken }), failures, delayMs, lastHeight })
     if (delayMs > 0) await sleep(delayMs, signal)
   }

@@ -1,10 +1,12 @@
 // The command line (SPEC section 7): `kimura [options]` runs a node, `kimura submit` sends
-// messages. Every node option also reads KIMURA_<NAME> from the environment.
-import { Command, Option } from 'commander'
+// messages, `kimura block`, `prove` and `follow` read the chain through kimura/client. Every
+// node option also reads KIMURA_<NAME> from the environment.
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { errorCode, errorMessage, KimuraError } from '../../shared/errors.js'
 import { DEFAULT_PARAMS } from '../../shared/params.js'
 import { DEFAULT_MAX_PENDING, LOG_FORMATS, LOG_LEVELS, resolveConfig, type RawOptions } from '../config.js'
 import { KIMURA_VERSION } from '../version.js'
+import { apiOption } from './client-cli.js'
 
 const TRUE_WORDS = new Set(['1', 'true', 'yes', 'on'])
 
@@ -54,9 +56,36 @@ export async function runCli (argv: string[]): Promise<number> {
     .addOption(new Option('--api <host:port>', 'the node\'s HTTP API').env('KIMURA_API').default('127.0.0.1:8080'))
     .addOption(new Option('--key <file>', 'sender key file, created on first use').default('./kimura-sender.key'))
     .option('--wait', 'wait until every message is in a block, and print its height')
-    .action(async (texts: string[], opts: { api: string, key: string, wait?: boolean }) => {
+    .addOption(new Option('--format <format>', 'the request body').choices(['msgpack', 'json']).default('msgpack'))
+    .action(async (texts: string[], opts: { api: string, key: string, wait?: boolean, format: 'msgpack' | 'json' }) => {
       const { runSubmit } = await import('./submit.js')
-      exitCode = await runSubmit({ api: opts.api, keyFile: opts.key, texts, wait: opts.wait === true })
+      exitCode = await runSubmit({ api: opts.api, keyFile: opts.key, texts, wait: opts.wait === true, format: opts.format })
+    })
+  program.command('block')
+    .description('print a block as the node\'s API answers it (JSON)')
+    .argument('<height>', 'a height, or "latest"')
+    .option('--messages', 'include the messages, not only their ids')
+    .addOption(apiOption())
+    .action(async (height: string, opts: { api: string, messages?: boolean }) => {
+      const { runBlock } = await import('./block.js')
+      exitCode = await runBlock({ api: opts.api, height, messages: opts.messages === true })
+    })
+  program.command('prove')
+    .description('fetch a message\'s inclusion proof, verify it (audit path, block hash, leader signature) and print it with the key it was verified against; exits 1 when it does not verify')
+    .argument('<id>', 'the message id (64 hex characters)')
+    .addOption(new Option('--leader-key <hex>', 'the leader\'s public key to verify against (without it, the key the node reports: that only shows the node agrees with itself)').env('KIMURA_LEADER_KEY'))
+    .addOption(apiOption())
+    .action(async (id: string, opts: { api: string, leaderKey?: string }) => {
+      const { runProve } = await import('./prove.js')
+      exitCode = await runProve({ api: opts.api, id, ...(opts.leaderKey === undefined ? {} : { leaderKey: opts.leaderKey }) })
+    })
+  program.command('follow')
+    .description('print blocks as the node stores them, one line each (height, time, messages, hash), from its event stream, until Ctrl-C')
+    .addOption(new Option('--from <height>', 'start at this height (stored blocks first); default: blocks from now on').argParser(parseHeightOption))
+    .addOption(apiOption())
+    .action(async (opts: { api: string, from?: number }) => {
+      const { runFollow } = await import('./follow.js')
+      exitCode = await runFollow({ api: opts.api, ...(opts.from === undefined ? {} : { from: opts.from }) })
     })
   try {
     await program.parseAsync(argv)
@@ -69,6 +98,12 @@ export async function runCli (argv: string[]): Promise<number> {
     return code === 'ERR_INVALID_CONFIG' ? 2 : 1
   }
   return exitCode
+}
+
+function parseHeightOption (text: string): number {
+  const height = Number(text)
+  if (!/^\d{1,16}$/.test(text) || !Number.isSafeInteger(height)) throw new InvalidArgumentError('a height is a non-negative integer')
+  return height
 }
 
 function isCommanderExit (err: unknown): err is { exitCode: number } {

@@ -21,7 +21,7 @@ const FAST = { reconnect: { initialDelayMs: 5, maxDelayMs: 20 } }
 async function collect (client: KimuraClient, count: number, options: EventsOptions = {}, each?: (block: BlockJson) => void): Promise<BlockJson[]> {
   const out: BlockJson[] = []
   const controller = new AbortController()
-  const timer = setTimeout(() => { controller.abort(new Error(`only ${out.length} of ${count} blocks in 20 s`)) }, 20_000)
+  const timer = setTimeout(() => { controller.abort(new Error(`only ${out.length} of ${count} blocks in 60 s`)) }, 60_000)
   try {
     for await (const block of client.events({ ...FAST, ...options, signal: controller.signal })) {
       out.push(block)
@@ -53,7 +53,7 @@ test('from 0 starts at genesis; without from only blocks stored from now on come
   const client = new KimuraClient(node.url)
   t.deepEqual(heights(await collect(client, 2, { from: 0 })), [0, 1])
   const live = collect(client, 2)
-  await waitFor(() => node.eventConnections.length === 2, 5000, 'the live stream to connect')
+  await waitFor(() => node.eventConnections.length === 2, 30_000, 'the live stream to connect')
   node.produce()
   node.produce()
   t.deepEqual(heights(await live), [4, 5])
@@ -111,30 +111,51 @@ test('a server that repeats a height (inclusive resume) or skips one: each block
 })
 
 test('keep-alive comments keep a quiet stream; silence past the idle timeout reconnects from the last height', async t => {
-  const node = await startNode(t, { keepAliveMs: 30 }, 2)
+  // Comments every 20 ms against an idle timeout of 3 s: only a silence can trip it.
+  const node = await startNode(t, { keepAliveMs: 20 }, 2)
   const client = new KimuraClient(node.url)
   const reconnects: ReconnectInfo[] = []
   const controller = new AbortController()
   const seen: number[] = []
   const reading = (async () => {
-    for await (const block of client.events({ ...FAST, from: 1, idleTimeoutMs: 300, signal: controller.signal, onReconnect: info => reconnects.push(info) })) seen.push(block.header.height)
+    for await (const block of client.events({ ...FAST, from: 1, idleTimeoutMs: 3000, signal: controller.signal, onReconnect: info => reconnects.push(info) })) seen.push(block.header.height)
   })()
-  await waitFor(() => seen.length === 2, 5000, 'the replay')
-  // Comments every 30 ms: no reconnection in 1 s of no blocks.
-  await new Promise(resolve => setTimeout(resolve, 1000))
+  await waitFor(() => seen.length === 2, 30_000, 'the replay')
+  // 4 s without a block, longer than the idle timeout: the comments keep the stream.
+  await new Promise(resolve => setTimeout(resolve, 4000))
   t.is(reconnects.length, 0)
   t.is(node.eventConnections.length, 1)
   node.silent = true
-  await waitFor(() => reconnects.length > 0, 5000, 'the idle reconnection')
+  await waitFor(() => reconnects.length > 0, 30_000, 'the idle reconnection')
   node.silent = false
   t.is(reconnects[0].lastHeight, 2)
-  await waitFor(() => node.eventConnections.length >= 2, 5000, 'the new connection')
+  t.is(reconnects[0].error?.code, 'REQUEST_TIMEOUT')
+  await waitFor(() => node.eventConnections.length >= 2, 30_000, 'the new connection')
   t.is(node.eventConnections[1].lastEventId, '2')
   node.produce()
-  await waitFor(() => seen.length === 3, 5000, 'the live block')
+  await waitFor(() => seen.length === 3, 30_000, 'the live block')
   t.deepEqual(seen, [1, 2, 3])
   controller.abort(new Error('done'))
   await t.throwsAsync(reading, { message: 'done' })
+})
+
+test('the server\'s retry field is the first wait after a failure, unless the caller set one', async t => {
+  /** The wait before resuming a stream cut at its last block (2 stored, 4 more made meanwhile). */
+  const waitAfterCut = async (reconnect: EventsOptions['reconnect']): Promise<number | undefined> => {
+    const node = await startNode(t, { retryField: 400 }, 2)
+    const waits: number[] = []
+    const cutAt2 = (block: BlockJson): void => {
+      if (block.header.height !== 2) return
+      node.dropEventStreams()
+      for (let i = 0; i < 4; i++) node.produce()
+    }
+    t.deepEqual(heights(await collect(new KimuraClient(node.url), 6, { from: 1, reconnect, onReconnect: info => waits.push(info.delayMs) }, cutAt2)), range(1, 6))
+    return waits[0]
+  }
+  const serverWait = await waitAfterCut({})
+  t.true(serverWait !== undefined && serverWait >= 200 && serverWait <= 400, `waited ${serverWait} ms`)
+  const ownWait = await waitAfterCut({ initialDelayMs: 10 })
+  t.true(ownWait !== undefined && ownWait <= 10, `waited ${ownWait} ms`)
 })
 
 test('CRLF and CR line endings', async t => {
@@ -165,7 +186,7 @@ test('a node that goes away and comes back: the stream resumes where it was', as
   const blocks = await collect(new KimuraClient(node.url), 6, { from: 1, onReconnect: info => reconnects.push(info) }, block => {
     if (block.header.height === 3) {
       void node.stop().then(async () => {
-        await waitFor(() => reconnects.length >= 2, 5000, 'failed reconnections')
+        await waitFor(() => reconnects.length >= 2, 30_000, 'failed reconnections')
         node.produce()
         node.produce()
         node.produce()
@@ -183,7 +204,7 @@ test('breaking out of the loop closes the stream; a bad from is a RangeError', a
   const node = await startNode(t, {}, 3)
   const client = new KimuraClient(node.url)
   t.deepEqual(heights(await collect(client, 1, { from: 1 })), [1])
-  await waitFor(() => node.eventConnections.length === 1, 1000, 'one connection')
+  await waitFor(() => node.eventConnections.length === 1, 30_000, 'one connection')
   node.produce()
   t.is(node.eventConnections.length, 1)
   await t.throwsAsync(async () => { await client.events({ from: -1 }).next() }, { instanceOf: RangeError })

@@ -37,6 +37,8 @@ export interface FakeNodeOptions {
   /** Keep-alive comment period on event streams; 0: none. */
   keepAliveMs?: number
   lineEnding?: '\n' | '\r\n' | '\r'
+  /** A `retry:` field written first on each event stream. */
+  retryField?: number
 }
 
 export class FakeNode {
@@ -63,6 +65,7 @@ export class FakeNode {
   replayLimit: number
   private readonly keepAliveMs: number
   private readonly lineEnding: string
+  private readonly retryField: number | undefined
   private readonly live = new Set<{ res: ServerResponse, connection: EventConnection, dropAfter: number | undefined }>()
   private server: Server | undefined
   private port = 0
@@ -73,6 +76,7 @@ export class FakeNode {
     this.replayLimit = options.replayLimit ?? 1000
     this.keepAliveMs = options.keepAliveMs ?? 0
     this.lineEnding = options.lineEnding ?? '\n'
+    this.retryField = options.retryField
   }
 
   get url (): string {
@@ -212,6 +216,7 @@ export class FakeNode {
     this.eventConnections.push(connection)
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
     res.flushHeaders()
+    if (this.retryField !== undefined) res.write(`retry: ${this.retryField}${this.lineEnding}${this.lineEnding}`)
     const sub = { res, connection, dropAfter: this.dropAfter.shift() }
     let replayed = 0
     while (next < this.chain.length && !res.destroyed) {
