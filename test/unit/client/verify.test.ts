@@ -11,6 +11,7 @@ import { blockHash as sharedBlockHash, merkleRoot } from '../../../src/shared/ha
 import { signingKeyFromSeed } from '../../../src/shared/keys.js'
 import type { HashedBlock } from '../../../src/shared/types.js'
 import { BASE_TIMESTAMP, hex, leaderKey, loadVectors, makeMessages } from '../../helpers/fixtures.js'
+import { auditPath, buildMerkleTree, merkleTreeRoot } from '../../../src/shared/merkle-proof.js'
 import { MerkleTree } from './audit-path.js'
 
 const LEADER = toHex(leaderKey.publicKey)
@@ -72,6 +73,21 @@ test('every message of a 10,000-message block verifies', t => {
   }
   t.log(`10,000 proofs verified in ${Math.round(performance.now() - started)} ms`)
   t.is(verified, 10_000)
+})
+
+test('the node\'s prover (src/shared/merkle-proof) gives the RFC 9162 paths, and the client verifies them', t => {
+  for (let count = 1; count <= 70; count++) {
+    const built = blockOf(count)
+    const recursive = new MerkleTree(built.messageIds)
+    const levels = buildMerkleTree(built.messageIds)
+    t.is(toHex(merkleTreeRoot(levels)), toHex(built.block.header.messageRoot), `root, ${count} leaves`)
+    const header = headerOf(built)
+    for (let i = 0; i < count; i++) {
+      const path = auditPath(levels, i).map(toHex)
+      t.deepEqual(path, recursive.path(i).map(toHex), `path of ${i} among ${count}`)
+      t.true(verifyInclusion({ ...proofOf(built, i, recursive), path }, built.messageIds[i], header, LEADER).ok)
+    }
+  }
 })
 
 test('the test vectors\' block 1 proves each of its messages under the vector leader key', t => {
