@@ -1,10 +1,11 @@
 // GET /v1/events (SPEC 8): one feed for every stream. The importer and the producer tell it
 // when the stored tip moves; it renders each new block's JSON once (only when a stream is
-// live) and writes that same string to every live stream. A stream that asks for stored blocks
-// first replays them from the store (rendered blocks are cached by the pool), paced by its own
-// socket, and joins the live set in the same tick as it reaches the last block broadcast: no
-// block is missed or repeated at the handover. Writing never waits for a client: one with more
-// than 8 MiB unsent is dropped, so no subscriber can slow the node.
+// live), encodes its record once, and writes those same bytes to every live stream. A stream
+// that asks for stored blocks first replays them from the store (rendered blocks are cached by
+// the pool), paced by its own socket, and joins the live set in the same tick as it reaches
+// the last block broadcast: no block is missed or repeated at the handover. Live writes never
+// wait for a client: one with more than 8 MiB unsent is dropped, so no subscriber can slow
+// the node.
 import type { ServerResponse } from 'node:http'
 import { errorCode, errorMessage } from '../../shared/errors.js'
 import type { Logger } from '../logger.js'
@@ -159,7 +160,8 @@ export class EventFeed {
           return
         }
         if (json === null) return
-        const record = blockRecord(height, json)
+        // Encoded once: every stream is handed the same bytes (no per-stream copy or encoding).
+        const record = Buffer.from(blockRecord(height, json))
         this.published = height
         for (const stream of this.live) {
           if (height < stream.next) continue
@@ -247,7 +249,7 @@ class EventStream {
     return this.response.writableLength
   }
 
-  write (text: string): void {
+  write (text: string | Buffer): void {
     if (this.closed) return
     this.response.write(text)
     if (this.response.writableLength > this.maxUnsent) {
