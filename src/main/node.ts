@@ -26,6 +26,7 @@ import { SyncClient } from './network/sync-client.js'
 import { defaultWorkerPoolOptions } from './pool/options.js'
 import { WorkerPool } from './pool/worker-pool.js'
 import { BlockProducer } from './producer/block-producer.js'
+import { LeaderCatchUp } from './producer/leader-catch-up.js'
 import { ProducerClient } from './producer/producer-client.js'
 
 /**
@@ -33,9 +34,6 @@ import { ProducerClient } from './producer/producer-client.js'
  * load, so a message gossiped before its block is not verified twice.
  */
 const VERIFIED_SET_SLOTS = 1 << 17
-
-/** How long a leader with --peers waits for a peer's status before producing on its own tip. */
-const LEADER_CATCH_UP_WAIT_MS = 5_000
 
 interface Parts {
   store: ChainStore
@@ -231,7 +229,15 @@ export class KimuraNode {
     if (!guard.halted) p.sync.start()
 
     if (config.role === 'leader' && !guard.halted) {
-      await this.catchUpBeforeProducing(network, p.sync, store)
+      const sync = p.sync
+      const catchUp = new LeaderCatchUp({
+        hasConfiguredPeers: config.peers.length > 0,
+        tipHeight: () => store.tip().height,
+        highestPeerTip: () => network.highestPeerTip(),
+        requestSync: async () => await sync.requestSync(),
+        logger
+      })
+      await catchUp.beforeFirstBlock()
       p.producerClient = new ProducerClient({ ...workerConfig, keyFile: config.keyFile }, { onDied: err => { this.reportFatal(err) } })
       await p.producerClient.start()
       const producerClient = p.producerClient
@@ -239,12 +245,8 @@ export class KimuraNode {
         { blockIntervalMs: config.params.blockIntervalMs, maxBlockMessages: config.params.maxBlockMessages },
         {
           build: async (timestamp, max) => {
-            // Never build on a tip a peer has proved is old: that would fork the chain.
-            const ahead = network.highestPeerTip()
-            if (ahead !== undefined && ahead.height > store.tip().height) {
-              void p.sync?.requestSync()
-              return { ok: false, code: 'BEHIND_PEERS', reason: `a peer holds height ${ahead.height}, above this leader's ${store.tip().height}: syncing first` }
-            }
+            const blocked = catchUp.blocker()
+            if (blocked !== undefined) return { ok: false, ...blocked }
             const built = await producerClient.buildBlock(timestamp, max)
             store.refresh()
             if (built.ok) this.parts.events?.notify()
@@ -297,27 +299,6 @@ export class KimuraNode {
       }
     }
     this.parts = {}
-  }
-
-  /**
-   * A leader with configured peers waits (bounded) for their statuses and syncs from any that
-   * is ahead before it produces: building heights its peers already hold would fork the chain.
-   */
-  private async catchUpBeforeProducing (network: Network, sync: SyncClient, store: ChainStore): Promise<void> {
-    if (this.config.peers.length === 0) return
-    const deadline = Date.now() + LEADER_CATCH_UP_WAIT_MS
-    while (network.highestPeerTip() === undefined && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 50))
-    const ahead = network.highestPeerTip()
-    if (ahead === undefined) {
-      this.logger.warn({ waitedMs: LEADER_CATCH_UP_WAIT_MS, height: store.tip().height }, 'no configured peer answered its status: producing from this leader\'s own tip')
-      return
-    }
-    if (ahead.height <= store.tip().height) return
-    this.logger.warn({ height: store.tip().height, peerHeight: ahead.height }, 'this leader is behind its peers (restored from an older copy?): syncing before producing')
-    for (let round = 0; round < 10 && (network.highestPeerTip()?.height ?? 0) > store.tip().height; round++) {
-      const result = await sync.requestSync()
-      if (result.status !== 'synced') break
-    }
   }
 
   /** Equivocation: stop importing and producing; the API stays up for the operator. */
