@@ -88,11 +88,11 @@ export async function runFault (record: FaultRecord, node: TestnetNode, net: Hos
         return
       }
       record.startedAt = Date.now()
-      setLink(node.plan.index, false)
+      await setLink(node.plan.index, false)
       try {
         await sleep(faultMs, undefined, { signal })
       } finally {
-        setLink(node.plan.index, true)
+        await setLink(node.plan.index, true)
         record.endedAt = Date.now()
       }
     }

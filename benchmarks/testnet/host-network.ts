@@ -5,8 +5,11 @@
 //
 // Every name starts with the prefix (`<prefix>br`, `<prefix>v<i>`, `<prefix>-n<i>`), so that
 // a crashed run's leftovers are found and removed at the next start.
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
+import { promisify } from 'node:util'
 import type { ModeChoice } from './options.js'
+
+const execFileAsync = promisify(execFile)
 
 export const P2P_PORT = 7000
 export const API_PORT = 8080
@@ -22,7 +25,7 @@ export interface HostNetwork {
   /** The command that runs `argv` in node i's namespace (argv itself on loopback). */
   wrap: (i: number, argv: string[]) => string[]
   /** Takes node i's link down or up; undefined on loopback (no partitions there). */
-  setLink?: (i: number, up: boolean) => void
+  setLink?: (i: number, up: boolean) => Promise<void>
   /** Removes everything it created (synchronous: it also runs in exit handlers). */
   removeSync: () => void
 }
@@ -141,8 +144,9 @@ class NamespaceNetwork implements HostNetwork {
     return ['ip', 'netns', 'exec', this.ns(i), ...argv]
   }
 
-  setLink (i: number, up: boolean): void {
-    ip(['link', 'set', this.veth(i), up ? 'up' : 'down'])
+  /** Asynchronous: on a saturated machine `ip` can take seconds, and the runner must keep its schedule meanwhile. */
+  async setLink (i: number, up: boolean): Promise<void> {
+    await execFileAsync('ip', ['link', 'set', this.veth(i), up ? 'up' : 'down'], { timeout: 30_000 })
   }
 
   removeSync (): void {
