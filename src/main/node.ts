@@ -249,10 +249,17 @@ export class KimuraNode {
             if (blocked !== undefined) return { ok: false, ...blocked }
             const built = await producerClient.buildBlock(timestamp, max)
             store.refresh()
-            if (built.ok) this.parts.events?.notify()
             return built
           },
-          publish: async block => await network.publishBlock(block),
+          // Event streams are told after the block is on its way to the peers: writing a block
+          // record to hundreds of streams must not delay the gossip that peers are waiting for.
+          publish: async block => {
+            try {
+              return await network.publishBlock(block)
+            } finally {
+              this.parts.events?.notify()
+            }
+          },
           logger,
           metrics
         })
