@@ -55,6 +55,9 @@ export class EquivocationGuard {
    * node stores a different block at that height, the leader equivocated.
    */
   checkAtOrBelowTip (header: BlockHeader, hash: Uint8Array, source: string, block?: Uint8Array): boolean {
+    // Genesis is fixed by the protocol, not signed by the leader: a signed "block 0" is only an
+    // invalid block, never a second leader-signed block at one height.
+    if (header.height === 0) return false
     const ours = this.modules.storedHeader(header.height)
     if (ours === undefined || bytesEqual(blockHash(ours), hash)) return false
     this.record(header.height, ours, header, source, block)

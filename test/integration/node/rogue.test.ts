@@ -109,7 +109,10 @@ function forgeries (tip: BlockJson, leaderKey: SigningKey, included: Message, se
   badMessage.content = new TextEncoder().encode('Tampered')
 
   return [
-    { name: 'invalid prevHash', expect: 'reject', ...block(leaderKey, { prevHash: randomBytes(32) }) },
+    // Wrong chain links under another key: signed by the leader's key, a block on another
+    // parent or a second block at the tip is evidence that the key signed two chains, on which
+    // every node halts (equivocation, test/integration/node/mesh), not a forgery to reject.
+    { name: 'invalid prevHash, another key', expect: 'reject', ...block(otherKey, { prevHash: randomBytes(32) }) },
     { name: 'wrong signer (another key as proposer)', expect: 'reject', ...block(otherKey, {}) },
     { name: 'leader as proposer, another key\'s signature', expect: 'reject', bytes: encodeBlock(stolenName.block), hash: toHex(stolenName.hash), height },
     { name: 'wrong messageRoot', expect: 'reject', ...block(leaderKey, { messageIds: [randomBytes(32), randomBytes(32)] }) },
@@ -120,7 +123,7 @@ function forgeries (tip: BlockJson, leaderKey: SigningKey, included: Message, se
     { name: 'a message with a bad signature', expect: 'reject', ...block(leaderKey, { messages: [badMessage] }) },
     { name: 'not a block (random bytes)', expect: 'reject', bytes: randomBytes(200) },
     { name: 'wrong height (tip + 2)', expect: 'ignore', ...block(leaderKey, { height: height + 1 }) },
-    { name: 'wrong height (a second block at the tip)', expect: 'ignore', ...block(leaderKey, { height: height - 1, prevHash: fromHex(tip.header.prevHash, 32) ?? prevHash }) },
+    { name: 'wrong height (a second block at the tip, another key)', expect: 'reject', ...block(otherKey, { height: height - 1, prevHash: fromHex(tip.header.prevHash, 32) ?? prevHash }) },
     { name: 'wrong height (0)', expect: 'ignore', ...block(leaderKey, { height: 0 }) }
   ]
 }
