@@ -7,6 +7,7 @@ import { bytesEqual } from '../../shared/bytes.js'
 import { decodeBlockHeader } from '../../shared/codec.js'
 import { errorMessage } from '../../shared/errors.js'
 import { blockHash } from '../../shared/hash.js'
+import type { ChainTip } from '../../shared/store/index.js'
 import type { BlockHeader } from '../../shared/types.js'
 import { verifyHeaderSignature } from '../../shared/validation.js'
 import type { Logger } from '../logger.js'
@@ -65,30 +66,37 @@ export async function blockGossipVerdict (data: Uint8Array, from: string, m: Blo
   const latency = Math.max(0, receivedAt - header.timestamp) / 1000
   m.metrics.gossipReceiveLatency.observe(latency)
   m.metrics.blockStageLatency.observe({ stage: 'received' }, latency)
-  if (header.height > tip.height + 1) {
-    m.logger.debug({ height: header.height, tip: tip.height }, 'gossiped block is ahead of the tip: syncing')
+  // Blocks queued for import count as the chain's head: the next one queues behind them.
+  const head = m.importer.head()
+  if (header.height <= head.height) {
+    // A second block for a height whose block is queued but not yet stored: nothing to compare
+    // it with yet (the stored block, once there, is what a peer's status is checked against).
+    return 'ignore'
+  }
+  if (header.height > head.height + 1) {
+    m.logger.debug({ height: header.height, tip: head.height }, 'gossiped block is ahead of the tip: syncing')
     m.requestSync?.()
     return 'ignore'
   }
-  if (!bytesEqual(header.prevHash, tip.hash)) {
-    const tipHeader = m.storedHeader(tip.height)
+  if (!bytesEqual(header.prevHash, head.hash)) {
+    const headHeader = head.height === tip.height ? m.storedHeader(tip.height) : undefined
     // Leader-signed, on another parent: the leader signed a second block at our tip's height.
-    if (tipHeader !== undefined) m.guard.checkParent(header, tipHeader, from, data)
+    if (headHeader !== undefined) m.guard.checkParent(header, headHeader, from, data)
     return 'ignore'
   }
   if (m.importer.queued >= MAX_QUEUED_GOSSIP_IMPORTS) {
     m.logger.debug({ height: header.height, from }, 'import queue full: gossiped block ignored')
     return 'ignore'
   }
-  return await importAndJudge(data, header, from, m)
+  return await importAndJudge(data, header, { height: header.height, hash: signed.value, timestamp: header.timestamp }, from, m)
 }
 
 /** Imports the block; answers as soon as its root and ids hold (large blocks) or once it is stored. */
-async function importAndJudge (data: Uint8Array, header: BlockHeader, from: string, m: BlockGossipModules): Promise<GossipVerdict> {
+async function importAndJudge (data: Uint8Array, header: BlockHeader, queued: ChainTip, from: string, m: BlockGossipModules): Promise<GossipVerdict> {
   const started = performance.now()
   let onChecked!: () => void
   const checked = new Promise<'checked'>(resolve => { onChecked = () => { resolve('checked') } })
-  const imported = m.importer.importBlocks([data], 'gossip', { headersVerified: true, onChecked })
+  const imported = m.importer.importNext(data, queued, { onChecked })
     .then(result => {
       m.metrics.validationTime.observe((performance.now() - started) / 1000)
       if (result.imported > 0) {

@@ -56,6 +56,12 @@ interface Prepared {
 export class BlockImporter {
   private tail: Promise<unknown> = Promise.resolve()
   private waiting = 0
+  /**
+   * The last gossiped block queued for import whose header holds (signed, on the block queued
+   * before it): the next gossiped block may link to it before it is stored. Cleared when an
+   * import fails; below the stored tip it no longer counts.
+   */
+  private queuedHead: ChainTip | undefined
   private storageFull = false
 
   constructor (
@@ -76,6 +82,27 @@ export class BlockImporter {
 
   tip (): ChainTip {
     return this.store.tip()
+  }
+
+  /**
+   * The block the next gossiped block must follow: the last one queued for import while it is
+   * not yet stored, else the stored tip. With imports slower than the block interval, a block
+   * that arrives while its parent is still being imported is queued behind it instead of being
+   * ignored and fetched again by sync.
+   */
+  head (): ChainTip {
+    const stored = this.store.tip()
+    return this.queuedHead !== undefined && this.queuedHead.height > stored.height ? this.queuedHead : stored
+  }
+
+  /** Imports `block` (gossip, its header signed and linked to head()) behind those queued. */
+  async importNext (block: Uint8Array, tip: ChainTip, options: ImportOptions = {}): Promise<ImportResult> {
+    this.queuedHead = tip
+    const result = await this.importBlocks([block], 'gossip', { ...options, headersVerified: true })
+    // A block not imported breaks the queued chain: what was queued behind it fails on its
+    // parent (and starts a sync); the store is the head again.
+    if (result.imported === 0) this.queuedHead = undefined
+    return result
   }
 
   /** Validates and commits consecutive blocks, after any import already running. */

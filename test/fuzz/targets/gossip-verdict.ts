@@ -129,6 +129,9 @@ function modules (input: GossipInput, calls: Calls): BlockGossipModules {
   const importer = {
     queued: input.queued,
     tip: () => tip,
+    // Nothing queued in this model: the head is the stored tip.
+    head: () => tip,
+    importNext: async (block: Uint8Array, _queued: unknown, options?: ImportOptions): Promise<ImportResult> => await importer.importBlocks([block], 'gossip', { ...options, headersVerified: true }),
     importBlocks: async (blocks: Uint8Array[], _source: unknown, options?: ImportOptions): Promise<ImportResult> => {
       calls.imports++
       await Promise.resolve()

@@ -131,6 +131,30 @@ test.serial('a run stops at its first invalid block: the valid blocks before it 
   t.false(peer.store.messages.has(chain[2].messageIds[0]))
 })
 
+test.serial('a gossiped block queued behind its parent\'s import: head() is the queued block until it is stored, then both are; a failed import makes the store the head again', async t => {
+  const peer = await startPeer(t)
+  const chain = makeChain(3, { messagesPerBlock: 4 })
+  const tipOf = (b: HashedBlock): { height: number, hash: Uint8Array, timestamp: number } => ({ height: b.block.header.height, hash: b.hash, timestamp: b.block.header.timestamp })
+  t.is(peer.importer.head().height, 0)
+  const first = peer.importer.importNext(encoded(chain[0]), tipOf(chain[0]))
+  // Block 2 arrives while block 1 is still being imported: it links to the head, not the store.
+  t.is(peer.store.tip().height, 0)
+  t.is(toHex(peer.importer.head().hash), toHex(chain[0].hash))
+  const second = peer.importer.importNext(encoded(chain[1]), tipOf(chain[1]))
+  t.is(peer.importer.head().height, 2)
+  t.like(await first, { imported: 1 })
+  t.like(await second, { imported: 1 })
+  t.is(peer.store.tip().height, 2)
+  t.is(toHex(peer.importer.head().hash), toHex(chain[1].hash))
+
+  // Block 3 with a message whose signature does not verify (its id, and so the root and the
+  // header signature, unchanged) fails as the head: the store (block 2) is the head again.
+  const forged = { ...chain[2].block, messages: [forgeSignature(chain[2].block.messages[0]), ...chain[2].block.messages.slice(1)] }
+  const failed = await peer.importer.importNext(encodeBlock(forged), tipOf(chain[2]))
+  t.like(failed, { imported: 0, error: { code: 'BLOCK_INVALID_MESSAGE' } })
+  t.is(peer.importer.head().height, 2)
+})
+
 test.serial('a block two heights ahead of the tip is PARENT_UNKNOWN and writes nothing', async t => {
   const peer = await startPeer(t)
   const chain = makeChain(2)
