@@ -66,23 +66,23 @@ export async function blockGossipVerdict (data: Uint8Array, from: string, m: Blo
   const latency = Math.max(0, receivedAt - header.timestamp) / 1000
   m.metrics.gossipReceiveLatency.observe(latency)
   m.metrics.blockStageLatency.observe({ stage: 'received' }, latency)
-  // Blocks queued for import count as the chain's head: the next one queues behind them.
+  // The block right after the last one queued for import (not stored yet) queues behind it:
+  // with imports slower than the interval it is not dropped and fetched again by sync.
   const head = m.importer.head()
-  if (header.height <= head.height) {
-    // A second block for a height whose block is queued but not yet stored: nothing to compare
-    // it with yet (the stored block, once there, is what a peer's status is checked against).
-    return 'ignore'
-  }
-  if (header.height > head.height + 1) {
-    m.logger.debug({ height: header.height, tip: head.height }, 'gossiped block is ahead of the tip: syncing')
-    m.requestSync?.()
-    return 'ignore'
-  }
-  if (!bytesEqual(header.prevHash, head.hash)) {
-    const headHeader = head.height === tip.height ? m.storedHeader(tip.height) : undefined
-    // Leader-signed, on another parent: the leader signed a second block at our tip's height.
-    if (headHeader !== undefined) m.guard.checkParent(header, headHeader, from, data)
-    return 'ignore'
+  const extendsQueued = head.height > tip.height && header.height === head.height + 1 && bytesEqual(header.prevHash, head.hash)
+  if (!extendsQueued) {
+    // Anything else is judged against the stored tip, as the queued blocks may still fail.
+    if (header.height > tip.height + 1) {
+      m.logger.debug({ height: header.height, tip: tip.height }, 'gossiped block is ahead of the tip: syncing')
+      m.requestSync?.()
+      return 'ignore'
+    }
+    if (!bytesEqual(header.prevHash, tip.hash)) {
+      const tipHeader = m.storedHeader(tip.height)
+      // Leader-signed, on another parent: the leader signed a second block at our tip's height.
+      if (tipHeader !== undefined) m.guard.checkParent(header, tipHeader, from, data)
+      return 'ignore'
+    }
   }
   if (m.importer.queued >= MAX_QUEUED_GOSSIP_IMPORTS) {
     m.logger.debug({ height: header.height, from }, 'import queue full: gossiped block ignored')

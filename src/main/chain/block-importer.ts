@@ -95,13 +95,16 @@ export class BlockImporter {
     return this.queuedHead !== undefined && this.queuedHead.height > stored.height ? this.queuedHead : stored
   }
 
-  /** Imports `block` (gossip, its header signed and linked to head()) behind those queued. */
+  /**
+   * Imports a gossiped `block` (its header signed, linked to head() or to the stored tip)
+   * behind those queued; it becomes the head when it is above it.
+   */
   async importNext (block: Uint8Array, tip: ChainTip, options: ImportOptions = {}): Promise<ImportResult> {
-    this.queuedHead = tip
+    if (tip.height > this.head().height) this.queuedHead = tip
     const result = await this.importBlocks([block], 'gossip', { ...options, headersVerified: true })
-    // A block not imported breaks the queued chain: what was queued behind it fails on its
+    // The head not imported breaks the queued chain: what was queued behind it fails on its
     // parent (and starts a sync); the store is the head again.
-    if (result.imported === 0) this.queuedHead = undefined
+    if (result.imported === 0 && this.queuedHead === tip) this.queuedHead = undefined
     return result
   }
 
