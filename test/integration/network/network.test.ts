@@ -84,8 +84,10 @@ test.serial('a peer redials the leader after the leader stops and restarts on th
   t.is(restarted.network.getMultiaddrs()[0], leaderAddr)
   await waitForLeader(peer, 2, 15_000)
   t.is(peer.leaderConnections.count, 2, 'leader:connected once per connection')
-  t.is(peer.network.connectedPeerCount(), 1)
+  await waitFor(() => peer.network.connectedPeerCount() === 1, 10_000, 'the peer connected to the restarted leader')
+  // Each side learns the other's subscriptions on its own stream: both directions are awaited.
   await reachSubscribers(restarted, 'messages', 1)
+  await reachSubscribers(peer, 'messages', 1)
   t.is(await peer.network.publishMessage(new Uint8Array([9])), 1)
   await waitFor(() => restarted.handler.messages.some(m => m.data[0] === 9), 10_000, 'the restarted leader to receive the message')
 })
