@@ -4,15 +4,10 @@ import { fromHex, isSafeUint, toHex } from './bytes.js'
 import { blockHash, messageId } from './hash.js'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type NetworkParams } from './params.js'
 import { fail, ok, type Result } from './result.js'
+import type { MessageJson } from './api-json.js'
 import type { Block, Message } from './types.js'
 
-export interface MessageJson {
-  sender: string
-  timestamp: number
-  nonce: number
-  content: string
-  signature: string
-}
+export type { MessageJson } from './api-json.js'
 
 export function messageToJson (m: Message): MessageJson {
   return { sender: toHex(m.sender), timestamp: m.timestamp, nonce: m.nonce, content: toHex(m.content), signature: toHex(m.signature) }

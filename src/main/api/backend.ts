@@ -1,5 +1,6 @@
 // What the HTTP API needs from the node, so the server knows nothing of pools or networks.
 import type { ServerResponse } from 'node:http'
+import type { ProofJson, StatusJson } from '../../shared/api-json.js'
 import type { SubmissionFormat } from '../../shared/submission-codec.js'
 import type { SubmissionRefusalCode } from '../../shared/thread-contract.js'
 import type { Message } from '../../shared/types.js'
@@ -11,29 +12,7 @@ export type SubmitOutcome =
   | { ok: true, ids: string[] }
   | { ok: false, code: SubmitErrorCode, message: string }
 
-export interface StatusJson {
-  role: 'leader' | 'peer'
-  peerId: string
-  listen: string[]
-  leaderKey: string
-  height: number
-  hash: string
-  peers: number
-  pending: number
-  /** This node's software version (package.json's). */
-  version: string
-}
-
-/** GET /v1/messages/{id}/proof (SPEC 8): the audit path of leaf `index` among `count`, lowest level first. */
-export interface ProofJson {
-  id: string
-  height: number
-  blockHash: string
-  messageRoot: string
-  index: number
-  count: number
-  path: string[]
-}
+export type { ProofJson, StatusJson }
 
 export type ProofOutcome =
   | { ok: true, proof: ProofJson }

@@ -4,7 +4,6 @@
 import '../../../src/shared/polyfill.js'
 import test, { type ExecutionContext } from 'ava'
 import { ED25519_TORSION_SUBGROUP, ed25519 } from '@noble/curves/ed25519.js'
-import { sha512 } from '@noble/hashes/sha2.js'
 import { blockHash, fromHex, isStrictPublicKey, messageId, Sender, toHex, verifyStrict } from '../../../src/client/index.js'
 import { signMessage } from '../../../src/shared/block.js'
 import { b3, blockHash as nodeBlockHash, messageId as nodeMessageId } from '../../../src/shared/hash.js'
@@ -12,25 +11,7 @@ import { messageFromJson } from '../../../src/shared/json.js'
 import { signDigest, signingKeyFromSeed, verifyDigest } from '../../../src/shared/keys.js'
 import { DEFAULT_PARAMS } from '../../../src/shared/params.js'
 import { hex, loadVectors, makeChain, makeMessages, senderKey, SENDER_SEED } from '../../helpers/fixtures.js'
-
-const P = 2n ** 255n - 19n
-const L = 2n ** 252n + 27742317777372353535851937790883648493n
-
-function toLE (value: bigint, bytes = 32): Uint8Array {
-  const out = new Uint8Array(bytes)
-  for (let i = 0; i < bytes; i++) out[i] = Number((value >> BigInt(8 * i)) & 0xffn)
-  return out
-}
-
-function fromLE (bytes: Uint8Array): bigint {
-  let value = 0n
-  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i])
-  return value
-}
-
-function concat (...parts: Uint8Array[]): Uint8Array {
-  return new Uint8Array(Buffer.concat(parts))
-}
+import { challenge, concat, fromLE, IDENTITY, IDENTITY_FORGERY, L, NON_CANONICAL_SMALL, P, toLE } from '../../helpers/ed25519.js'
 
 /** Both verifiers on one input: they must agree; returns the verdict. */
 function agree (t: ExecutionContext, key: Uint8Array, digest: Uint8Array, signature: Uint8Array, label: string): boolean {
@@ -39,8 +20,6 @@ function agree (t: ExecutionContext, key: Uint8Array, digest: Uint8Array, signat
   return ours
 }
 
-const IDENTITY = hex('01' + '00'.repeat(31))
-const IDENTITY_FORGERY = concat(IDENTITY, new Uint8Array(32))
 
 test('message ids and block hashes are the vectors\' and the node\'s', t => {
   const vectors = loadVectors()
@@ -127,9 +106,8 @@ test('the identity forgery (key 01 00..00, R = 01 00..00, S = 0) does not verify
 
 test('small-order keys and R, canonical or not, are refused as libsodium refuses them', t => {
   const digest = b3(new TextEncoder().encode('kimura'))
-  const nonCanonicalSmall = [toLE(P + 1n), toLE(P), toLE(P + 1n | (1n << 255n)), toLE(P | (1n << 255n)), toLE(1n | (1n << 255n))]
   const honest = signDigest(senderKey, digest)
-  for (const point of [...ED25519_TORSION_SUBGROUP.map(k => hex(k)), ...nonCanonicalSmall]) {
+  for (const point of [...ED25519_TORSION_SUBGROUP.map(k => hex(k)), ...NON_CANONICAL_SMALL]) {
     t.false(agree(t, point, digest, concat(IDENTITY, new Uint8Array(32)), `key ${toHex(point)}`))
     t.false(isStrictPublicKey(point))
     // R of small order with the S that would make [S]B - [k]A = R for the sender's key: none exists, but the check comes first.
@@ -141,7 +119,7 @@ test('a non-canonical R is refused (a ZIP-215 verifier accepts it), and so is S 
   const digest = b3(new TextEncoder().encode('kimura'))
   const { scalar } = ed25519.utils.getExtendedPublicKey(SENDER_SEED)
   for (const r of [toLE(P + 1n), toLE(P + 1n | (1n << 255n))]) {
-    const k = fromLE(sha512(concat(r, senderKey.publicKey, digest))) % L
+    const k = challenge(r, senderKey.publicKey, digest)
     const signature = concat(r, toLE((k * scalar) % L))
     t.true(ed25519.verify(signature, digest, senderKey.publicKey, { zip215: true }), 'the lax verifier accepts it')
     t.false(agree(t, senderKey.publicKey, digest, signature, 'non-canonical R'))
@@ -161,7 +139,7 @@ test('a mixed-order key verifies exactly when libsodium says so (cofactorless: o
     const digest = b3(new Uint8Array([i, 1]))
     const r = 1000n + BigInt(i)
     const rBytes = ed25519.Point.BASE.multiply(r).toBytes()
-    const k = fromLE(sha512(concat(rBytes, a, digest))) % L
+    const k = challenge(rBytes, a, digest)
     const signature = concat(rBytes, toLE((r + k * scalar) % L))
     const verdict = agree(t, a, digest, signature, `mixed order, k ${k % 2n === 0n ? 'even' : 'odd'}`)
     t.is(verdict, k % 2n === 0n)

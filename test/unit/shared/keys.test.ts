@@ -2,7 +2,7 @@
 // S < L, cofactorless), configured keys checked, and verification that answers false, never
 // throws, for anything malformed.
 import '../../../src/shared/polyfill.js'
-import { createHash, createPublicKey, verify as nodeVerify } from 'node:crypto'
+import { createPublicKey, verify as nodeVerify } from 'node:crypto'
 import { chmodSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
@@ -20,47 +20,15 @@ import { loadOrCreatePeerKey, PEER_KEY_FILE } from '../../../src/main/network/pe
 import { loadOrCreateSigningKey, loadSigningKey } from '../../../src/shared/key-file.js'
 import { BASE_TIMESTAMP, hex, leaderKey, LEADER_SEED, loadVectors, senderKey, SENDER_SEED } from '../../helpers/fixtures.js'
 import { tempDir } from '../../helpers/temp-dir.js'
+import { challenge, concat, fromLE, IDENTITY, IDENTITY_FORGERY, L, NON_CANONICAL_SMALL, P, toLE } from '../../helpers/ed25519.js'
 
 const digest = b3(new TextEncoder().encode('kimura'))
 
-const P = 2n ** 255n - 19n
-/** The order of the prime subgroup. */
-const L = 2n ** 252n + 27742317777372353535851937790883648493n
-
-function toLE (value: bigint, bytes = 32): Uint8Array {
-  const out = new Uint8Array(bytes)
-  for (let i = 0; i < bytes; i++) out[i] = Number((value >> BigInt(8 * i)) & 0xffn)
-  return out
-}
-
-function fromLE (bytes: Uint8Array): bigint {
-  let value = 0n
-  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i])
-  return value
-}
-
-function concat (...parts: Uint8Array[]): Uint8Array {
-  return new Uint8Array(Buffer.concat(parts))
-}
-
-/** k = SHA-512(R || A || digest) mod L (RFC 8032). */
-function challenge (r: Uint8Array, publicKey: Uint8Array, message: Uint8Array): bigint {
-  return fromLE(createHash('sha512').update(concat(r, publicKey, message)).digest()) % L
-}
-
-/** node:crypto (OpenSSL), which accepts small-order keys: what the node used before. */
+/** node:crypto (OpenSSL): the node's verifier before libsodium; Node 20's accepts small-order keys. */
 function opensslVerifies (publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'), publicKey])
   return nodeVerify(null, message, createPublicKey({ key: spki, format: 'der', type: 'spki' }), signature)
 }
-
-/** The identity point, the simplest small-order point. */
-const IDENTITY = hex('01' + '00'.repeat(31))
-/** R = identity, S = 0: [0]B - [k]identity = identity = R, for any message (SPEC 1's forgery). */
-const IDENTITY_FORGERY = concat(IDENTITY, new Uint8Array(32))
-
-/** Non-canonical encodings (y >= p) of the small-order points y = 1 (identity) and y = 0, either sign. */
-const NON_CANONICAL_SMALL = [toLE(P + 1n), toLE(P), toLE(P + 1n | (1n << 255n)), toLE(P | (1n << 255n)), toLE(1n | (1n << 255n))]
 
 /**
  * Little-endian y = 2 (and y = 7): (y^2 - 1) / (d*y^2 + 1) is not a square mod 2^255 - 19, so
