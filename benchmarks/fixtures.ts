@@ -1,6 +1,8 @@
 // Inputs of the benchmarks: signed messages of 256-byte content from a few senders, signed
 // 1,000-message blocks and chains on top of genesis, and the pool's configuration. Built once
 // per run, before any timing, from fixed seeds (the same bytes every run).
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { buildSignedBlock, GENESIS_HASH, signMessage } from '../src/shared/block.js'
 import { toHex } from '../src/shared/bytes.js'
 import { encodeBlock, encodeMessage, spliceBlock } from '../src/shared/codec.js'
@@ -11,6 +13,7 @@ import type { WorkerConfig } from '../src/shared/thread-contract.js'
 import type { HashedBlock, Message } from '../src/shared/types.js'
 import { BlockImporter } from '../src/main/chain/block-importer.js'
 import { WorkerPool } from '../src/main/pool/worker-pool.js'
+import { ProducerClient } from '../src/main/producer/producer-client.js'
 
 /** Content size of every benchmark message (issue #3: 256-byte content). */
 export const CONTENT_BYTES = 256
@@ -23,7 +26,8 @@ const SENDER_COUNT = 8
 export const BASE_TIMESTAMP = 1_764_000_000_000
 const BLOCK_INTERVAL_MS = 5000
 
-export const leaderKey: SigningKey = signingKeyFromSeed(new Uint8Array(32).fill(0x02))
+const LEADER_SEED = new Uint8Array(32).fill(0x02)
+export const leaderKey: SigningKey = signingKeyFromSeed(LEADER_SEED)
 const senderKeys: SigningKey[] = Array.from({ length: SENDER_COUNT }, (_, i) => signingKeyFromSeed(new Uint8Array(32).fill(0x10 + i)))
 
 /**
@@ -119,6 +123,21 @@ export async function withNode<T> (dataDir: string, threads: number, fn: (node: 
     await pool.stop()
     await store.stop()
   }
+}
+
+/** withNode's parts plus the leader's producer worker (the one writer of `pending`), started with the fixture leader key. */
+export async function withLeader<T> (dataDir: string, threads: number, fn: (node: Node & { producer: ProducerClient }) => Promise<T>): Promise<T> {
+  return await withNode(dataDir, threads, async node => {
+    const keyFile = join(dataDir, 'leader.key')
+    writeFileSync(keyFile, toHex(LEADER_SEED) + '\n', { mode: 0o600 })
+    const producer = new ProducerClient({ ...workerConfig(dataDir), keyFile, maxPending: Number.MAX_SAFE_INTEGER })
+    await producer.start()
+    try {
+      return await fn({ ...node, producer })
+    } finally {
+      await producer.stop()
+    }
+  })
 }
 
 /** Cycles through `items` forever. */

@@ -88,7 +88,7 @@ async function appendDirect (ctx: BenchContext, dataDir: string): Promise<Measur
       async: false,
       units: { perCall: APPEND_BATCH, name: 'msgs' },
       fn: () => {
-        const result = store.appendPending(batches[i++], { maxPending: Number.POSITIVE_INFINITY })
+        const [result] = store.appendPending([batches[i++]], { maxPending: Number.POSITIVE_INFINITY })
         if (!result.ok) throw new Error(`appendPending refused a batch: ${result.reason}`)
       }
     }, exactly(APPEND_BATCHES))

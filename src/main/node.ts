@@ -172,13 +172,19 @@ export class KimuraNode {
     })
     const importer = p.importer
 
-    const persist = config.role === 'leader'
     p.batcher = new MessageBatcher(DEFAULT_BATCHER_OPTIONS, async batch => {
-      const output = await pool.admitMessages(batch, { mode: 'each', persist, maxPending: config.maxPending })
-      if (output.ok) {
-        metrics.messagesAdmitted.inc({ source: 'gossip' }, output.ids.length - output.rejected.length)
-        for (const r of output.rejected) metrics.messagesRejected.inc({ code: r.code })
+      const output = await pool.admitMessages(batch, { mode: 'each' })
+      if (!output.ok) return output
+      for (const r of output.rejected) metrics.messagesRejected.inc({ code: r.code })
+      const valid = output.ids.length - output.rejected.length
+      if (config.role === 'leader' && valid > 0) {
+        // Before the producer runs (catching up) the messages are ignored: peers hold them.
+        const producer = this.parts.producerClient
+        if (producer === undefined) return { ok: false, code: 'POOL_FULL', reason: 'the producer is not running' }
+        const appended = await producer.appendPending(output.verified)
+        if (!appended.ok) return { ok: false, code: appended.code, reason: appended.reason }
       }
+      metrics.messagesAdmitted.inc({ source: 'gossip' }, valid)
       return output
     })
     const batcher = p.batcher
@@ -238,7 +244,7 @@ export class KimuraNode {
         logger
       })
       await catchUp.beforeFirstBlock()
-      p.producerClient = new ProducerClient({ ...workerConfig, keyFile: config.keyFile }, { onDied: err => { this.reportFatal(err) } })
+      p.producerClient = new ProducerClient({ ...workerConfig, keyFile: config.keyFile, maxPending: config.maxPending }, { onDied: err => { this.reportFatal(err) } })
       await p.producerClient.start()
       const producerClient = p.producerClient
       p.producer = new BlockProducer(
@@ -268,7 +274,7 @@ export class KimuraNode {
 
     if (config.api !== null) {
       const apiLogger = logger.child({ component: 'api' })
-      const submission = new MessageSubmission({ role: config.role, maxPending: config.maxPending }, { pool, network, metrics, logger: apiLogger })
+      const submission = new MessageSubmission({ role: config.role }, { pool, network, metrics, logger: apiLogger, ...(p.producerClient === undefined ? {} : { pending: p.producerClient }) })
       // GET /v1/events: one feed, told by the importer and the producer when the tip moves.
       p.events = new EventFeed({ tipHeight: () => store.tip().height, renderBlock: async height => (await pool.renderBlock({ height, withMessages: false })).json }, apiLogger)
       p.events.start()

@@ -46,10 +46,17 @@ export interface AdmitMessagesInput {
    * admitted and invalid ones reported one by one (gossip, batched on the main thread).
    */
   mode: 'all' | 'each'
-  /** false: verify only, write nothing (a peer checks messages before relaying them). */
-  persist: boolean
-  /** With persist: refuse the whole batch (POOL_FULL) if `pending` would hold more (SPEC 7). */
-  maxPending?: number
+}
+
+/**
+ * Messages an admission verified, for the producer to append to `pending` (leader) or for
+ * gossip (peer): their wire bytes back to back, the offset where each one ends, and their ids,
+ * 32 bytes each, in the same order. Pool workers verify; only the producer writes `pending`.
+ */
+export interface VerifiedMessages {
+  wire: ArrayBuffer
+  ends: number[]
+  ids: ArrayBuffer
 }
 
 /** The pending pool is full (SPEC 7), or the disk is (nothing of the batch was written). */
@@ -64,12 +71,11 @@ export interface MessageRejection {
 }
 
 /**
- * `ids` are hex, in request order (null for a rejected message in 'each' mode); `added` counts
- * those that were new (the rest were already pending or included). In 'all' mode any invalid
- * message makes the whole batch fail and nothing is admitted.
+ * `ids` are hex, in request order (null for a rejected message in 'each' mode); `verified`
+ * holds the valid ones. In 'all' mode any invalid message makes the whole batch fail.
  */
 export type AdmitMessagesOutput =
-  | { ok: true, ids: Array<string | null>, added: number, rejected: MessageRejection[] }
+  | { ok: true, ids: Array<string | null>, rejected: MessageRejection[], verified: VerifiedMessages }
   | { ok: false, code: AdmitErrorCode, reason: string, index?: number }
 
 // admitSubmission: the body of POST /v1/messages, parsed, verified and admitted whole ---------
@@ -78,25 +84,24 @@ export interface AdmitSubmissionInput {
   /** The request body as received (transferred). */
   body: ArrayBuffer
   format: SubmissionFormat
-  /**
-   * true (leader): append the new messages to `pending` in one durable transaction. false
-   * (peer): verify only, and answer the messages' wire bytes for gossip.
-   */
-  persist: boolean
-  /** With persist: refuse the whole batch (POOL_FULL) if `pending` would hold more (SPEC 7). */
-  maxPending: number
 }
 
 export type SubmissionRefusalCode = SubmissionErrorCode | MessageErrorCode | PendingRefusal
 
-/**
- * The batch is admitted whole or not at all. `ids` are hex, in request order; `added` counts
- * the messages that were new to `pending` (0 without persist). Without persist, `wire` holds
- * every message's wire bytes back to back and `ends` the offset where each one ends.
- */
+/** The batch is valid whole or not at all. `ids` are hex, in request order. */
 export type AdmitSubmissionOutput =
-  | { ok: true, ids: string[], added: number, wire?: ArrayBuffer, ends?: number[] }
-  | { ok: false, code: SubmissionRefusalCode, reason: string }
+  | { ok: true, ids: string[], verified: VerifiedMessages }
+  | { ok: false, code: SubmissionErrorCode | MessageErrorCode, reason: string }
+
+// appendPending (the producer): verified messages into `pending`, group-committed ------------
+
+/**
+ * Whole or not at all: `added` counts the messages new to `pending` (the rest were already
+ * pending or included); a refusal wrote nothing.
+ */
+export type AppendPendingOutput =
+  | { ok: true, added: number }
+  | { ok: false, code: PendingRefusal, reason: string }
 
 // hashBlock, then verifyMessages: a large block is checked in steps across every worker --------
 // hashBlock (one worker) decodes it, hashes every id and checks uniqueness and the root, so a
@@ -212,6 +217,8 @@ export type MessageTreeOutput =
 export interface ProducerConfig extends WorkerConfig {
   /** Path of the leader's signing key file (32-byte seed, hex). */
   keyFile: string
+  /** The most messages `pending` may hold (SPEC 7, --max-pending): appendPending refuses a batch that would exceed it. */
+  maxPending: number
 }
 
 /** A pending entry that no longer decoded: the build removed it from `pending` (the main thread logs it). */
@@ -234,4 +241,9 @@ export interface ProducerApi {
   /** The producer's public key, hex: answers once the worker has loaded its key and store. */
   publicKey: () => string
   buildBlock: (timestamp: number, maxMessages: number) => BuildBlockOutput
+  /**
+   * Appends verified messages to `pending` durably. Appends that arrive while the producer is
+   * busy share one transaction (group commit); each is still refused or admitted on its own.
+   */
+  appendPending: (verified: VerifiedMessages) => Promise<AppendPendingOutput>
 }

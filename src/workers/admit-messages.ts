@@ -1,16 +1,15 @@
-// admitMessages: decode a batch, verify every signature, then append the new messages to
-// `pending` in one durable transaction (group commit).
+// admitMessages: decode a batch and verify every signature; the valid messages go on to the
+// leader's producer (which appends them to `pending`) or to gossip.
 import { toHex } from '../shared/bytes.js'
 import { decodeMessageBatch } from '../shared/codec.js'
 import type { NetworkParams } from '../shared/params.js'
-import type { ChainStore, PendingAppend } from '../shared/store/index.js'
 import type { AdmitMessagesInput, AdmitMessagesOutput, MessageRejection } from '../shared/thread-contract.js'
 import { verifyMessage } from '../shared/validation.js'
 import { VerifiedSet } from '../shared/verified-set.js'
-import { appendPendingWithin } from './admit-pending.js'
+import { verifiedMessages } from './verified-messages.js'
 
 /** `verified`: a peer records what it verified, so the same messages inside a block are not checked again. */
-export function admitMessages (store: ChainStore, params: NetworkParams, batchBytes: Uint8Array, options: Omit<AdmitMessagesInput, 'batch'>, verified?: VerifiedSet): AdmitMessagesOutput {
+export function admitMessages (params: NetworkParams, batchBytes: Uint8Array, options: Omit<AdmitMessagesInput, 'batch'>, verified?: VerifiedSet): AdmitMessagesOutput {
   const rawMessages: Uint8Array[] = []
   const decoded = decodeMessageBatch(batchBytes, rawMessages)
   if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: decoded.reason }
@@ -19,7 +18,8 @@ export function admitMessages (store: ChainStore, params: NetworkParams, batchBy
   if (messages.length > params.maxBlockMessages) {
     return { ok: false, code: 'BATCH_TOO_LARGE', reason: `${messages.length} messages, the limit is ${params.maxBlockMessages}` }
   }
-  const entries: PendingAppend[] = []
+  const validIds: Uint8Array[] = []
+  const validEncoded: Uint8Array[] = []
   const ids: Array<string | null> = []
   const rejected: MessageRejection[] = []
   for (let i = 0; i < messages.length; i++) {
@@ -33,11 +33,9 @@ export function admitMessages (store: ChainStore, params: NetworkParams, batchBy
       continue
     }
     ids.push(toHex(verdict.value))
-    entries.push({ id: verdict.value, encoded: rawMessages[i] })
+    validIds.push(verdict.value)
+    validEncoded.push(rawMessages[i])
     verified?.add(VerifiedSet.keyOf(rawMessages[i]))
   }
-  if (!options.persist || entries.length === 0) return { ok: true, ids, added: 0, rejected }
-  const appended = appendPendingWithin(store, entries, options.maxPending)
-  if (!appended.ok) return appended
-  return { ok: true, ids, added: appended.added, rejected }
+  return { ok: true, ids, rejected, verified: verifiedMessages(validEncoded, validIds) }
 }

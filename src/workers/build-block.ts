@@ -22,12 +22,15 @@ export function buildBlock (store: ChainStore, key: SigningKey, params: NetworkP
   const encodedMessages: Uint8Array[] = []
   const drop: PendingEntry[] = []
   const dropped: DroppedPending[] = []
+  // Batches this block uses up: their last pending message is in it, or dropped.
+  const spentBatches: number[] = []
   let bytes = BLOCK_ENVELOPE_BYTES
   for (const entry of store.pending.takeOldest(Math.min(maxMessages, params.maxBlockMessages))) {
     if (bytes + entry.encoded.byteLength > params.maxBlockBytes) break
+    if (entry.lastOfBatch) spentBatches.push(entry.seq)
     // Admission verified every entry, so a structural decode (no signature) is the check: one
     // that no longer decodes (a damaged store) would make the block undecodable for every peer.
-    const decoded = entry.id.byteLength === ID_BYTES ? decodeMessage(entry.encoded) : { ok: false as const, reason: 'the entry is too short to hold an id' }
+    const decoded = entry.id.byteLength === ID_BYTES ? decodeMessage(entry.encoded) : { ok: false as const, reason: 'the batch\'s bytes frame no whole entry (id, length, message)' }
     if (!decoded.ok) {
       drop.push(entry)
       dropped.push({ id: toHex(entry.id), reason: decoded.reason })
@@ -43,7 +46,7 @@ export function buildBlock (store: ChainStore, key: SigningKey, params: NetworkP
   const { header, hash } = signBlockHeader(key, { height, timestamp: blockTimestamp, prevHash: tip.hash, messageIds })
   const { encoded, messageOffsets } = spliceBlock(header, encodedMessages)
   try {
-    store.commitBlock({ height, timestamp: blockTimestamp, prevHash: tip.hash, hash, encodedBlock: encoded, messageIds, messageOffsets }, drop)
+    store.commitBlock({ height, timestamp: blockTimestamp, prevHash: tip.hash, hash, encodedBlock: encoded, messageIds, messageOffsets }, { drop, spentBatches })
   } catch (err) {
     if (err instanceof KimuraError && err.code === 'ERR_STORE_CONFLICT') return { ok: false, code: 'STORE_CONFLICT', reason: err.message }
     if (errorCode(err) === 'ERR_STORAGE_FULL') return { ok: false, code: 'STORAGE_FULL', reason: errorMessage(err) }

@@ -1,5 +1,6 @@
 // The Piscina pool's worker module: one named export per task of the thread contract.
-// Every task is synchronous (LMDB transactionSync), so nothing is left running when it returns.
+// Every task is synchronous, so nothing is left running when it returns. Admissions only
+// verify: the producer alone writes `pending`.
 import '../shared/polyfill.js'
 import { decodeBlock } from '../shared/codec.js'
 import { toHex } from '../shared/bytes.js'
@@ -22,13 +23,12 @@ export function warmUp (): Record<string, never> {
 }
 
 export function admitMessages (input: AdmitMessagesInput): AdmitMessagesOutput {
-  const { store, config, verified } = workerContext()
-  return admit(store, config.params, new Uint8Array(input.batch), input, verified)
+  const { config, verified } = workerContext()
+  return admit(config.params, new Uint8Array(input.batch), input, verified)
 }
 
 export function admitSubmission (input: AdmitSubmissionInput): AdmitSubmissionOutput {
-  const { store, config } = workerContext()
-  return admitBody(store, config.params, new Uint8Array(input.body), input)
+  return admitBody(workerContext().config.params, new Uint8Array(input.body), input)
 }
 
 export function hashBlock (input: HashBlockInput): HashBlockOutput {

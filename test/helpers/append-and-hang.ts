@@ -12,7 +12,7 @@ const count = Number(countText)
 const nonceStart = Number(nonceText)
 const store = ChainStore.open({ dataDir, initialize: true })
 const entries = pendingOf(makeMessages(count, { nonceStart }))
-for (let i = 0; i < entries.length; i += 10) store.appendPending(entries.slice(i, i + 10), NO_POOL_LIMIT)
+for (let i = 0; i < entries.length; i += 10) store.appendPending([entries.slice(i, i + 10)], NO_POOL_LIMIT)
 process.stdout.write('ok\n')
 // Keep the process (and the open store) alive until SIGKILL.
 setInterval(() => undefined, 60_000)

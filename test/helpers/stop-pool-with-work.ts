@@ -1,5 +1,5 @@
 // Child process for the pool-stop test: opens the store in argv[2], starts a pool,
-// starts `count` (argv[3]) admissions of 30 messages each, calls stop() at once, and prints one
+// starts `count` (argv[3]) admissions (verifications) of 30 messages each, calls stop() at once, and prints one
 // JSON line: how each admission settled. Run apart from the test process because a stop() that
 // deadlocks leaves a worker thread that keeps its process alive; the test kills this one.
 import '../../src/shared/polyfill.js'
@@ -10,7 +10,7 @@ import { encodeMessageBatch } from './message-batch.js'
 import { createPool } from './store-fixtures.js'
 
 export interface StopReport {
-  settled: Array<{ status: 'fulfilled', ok: boolean, added: number } | { status: 'rejected', code: string, reason: string }>
+  settled: Array<{ status: 'fulfilled', ok: boolean, verified: number } | { status: 'rejected', code: string, reason: string }>
 }
 
 const [dataDir, countText] = process.argv.slice(2)
@@ -22,7 +22,7 @@ const settling = Promise.allSettled(runs)
 await pool.stop()
 const report: StopReport = {
   settled: (await settling).map(s => s.status === 'fulfilled'
-    ? { status: s.status, ok: s.value.ok, added: s.value.ok ? s.value.added : 0 }
+    ? { status: s.status, ok: s.value.ok, verified: s.value.ok ? s.value.verified.ends.length : 0 }
     : { status: s.status, code: errorCode(s.reason), reason: errorMessage(s.reason) })
 }
 await store.stop()

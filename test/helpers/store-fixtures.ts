@@ -9,11 +9,13 @@ import { toHex } from '../../src/shared/bytes.js'
 import { decodeBlock, encodeBlock, encodeMessage, messageOffsetsIn } from '../../src/shared/codec.js'
 import { messageId } from '../../src/shared/hash.js'
 import { DEFAULT_PARAMS, type NetworkParams } from '../../src/shared/params.js'
-import { ChainStore, STORE_FILE, type AdmitOutcome, type BlockCommit, type PendingAppend } from '../../src/shared/store/index.js'
-import { readMessagePlace, u64be } from '../../src/shared/store/keys.js'
+import { ChainStore, STORE_FILE, type AdmitOutcome, type AppendPendingOptions, type AppendPendingResult, type BlockCommit, type PendingAppend } from '../../src/shared/store/index.js'
+import { pendingQueueKey, readMessagePlace, readPendingBatch, u64be } from '../../src/shared/store/keys.js'
+import type { AdmitErrorCode, AdmitMessagesInput, MessageRejection } from '../../src/shared/thread-contract.js'
 import type { HashedBlock, Message } from '../../src/shared/types.js'
 import { WorkerPool, type TaskName } from '../../src/main/pool/worker-pool.js'
 import { ProducerClient } from '../../src/main/producer/producer-client.js'
+import { DEFAULT_MAX_PENDING } from '../../src/main/config.js'
 import { LEADER_SEED, leaderKey } from './fixtures.js'
 import { tempDir } from './temp-dir.js'
 
@@ -49,9 +51,14 @@ export function pendingOf (messages: readonly Message[]): PendingAppend[] {
 /** No --max-pending limit: what tests that are not about the limit pass to appendPending. */
 export const NO_POOL_LIMIT = { maxPending: Number.POSITIVE_INFINITY } as const
 
+/** One batch through ChainStore.appendPending (which takes a group of batches): its result. */
+export function appendBatch (store: ChainStore, batch: readonly PendingAppend[], options: AppendPendingOptions): AppendPendingResult {
+  return store.appendPending([batch], options)[0]
+}
+
 /** Appends `messages` to `pending` with no pool limit; their outcomes. */
 export function appendAll (store: ChainStore, messages: readonly Message[]): AdmitOutcome[] {
-  const result = store.appendPending(pendingOf(messages), NO_POOL_LIMIT)
+  const [result] = store.appendPending([pendingOf(messages)], NO_POOL_LIMIT)
   if (!result.ok) throw new Error(`appendPending refused a batch with no limit: ${result.reason}`)
   return result.outcomes
 }
@@ -131,6 +138,20 @@ export async function startPool (t: ExecutionContext, options: TestPoolOptions =
   return { pool, store, dataDir, tasks }
 }
 
+/** What the leader makes of a gossiped or submitted batch: verified in the pool, then appended by the producer. */
+export type LeaderAdmitOutput =
+  | { ok: true, ids: Array<string | null>, added: number, rejected: MessageRejection[] }
+  | { ok: false, code: AdmitErrorCode, reason: string, index?: number }
+
+/** The leader's two steps, as node.ts takes them: WorkerPool.admitMessages, then ProducerClient.appendPending. */
+export async function admitToPending (pool: WorkerPool, producer: ProducerClient, batch: Uint8Array, options: Omit<AdmitMessagesInput, 'batch'> = { mode: 'all' }): Promise<LeaderAdmitOutput> {
+  const verified = await pool.admitMessages(batch, options)
+  if (!verified.ok) return verified
+  const appended = await producer.appendPending(verified.verified)
+  if (!appended.ok) return appended
+  return { ok: true, ids: verified.ids, added: appended.added, rejected: verified.rejected }
+}
+
 /** A started WorkerPool on the store in `dataDir` (which must already be initialised). */
 export async function createPool (dataDir: string, options: TestPoolOptions = {}, onTaskDone?: (task: TaskName) => void): Promise<WorkerPool> {
   const pool = new WorkerPool(
@@ -146,10 +167,10 @@ export async function createPool (dataDir: string, options: TestPoolOptions = {}
  * A producer worker client (not started) for the leader whose store is in `dataDir`, with a key
  * file holding `seed`; `leaderKeyHex` is the configured leader key. Stopped when the test ends.
  */
-export function producerFor (t: ExecutionContext, dataDir: string, seed: Uint8Array = LEADER_SEED, leaderKeyHex: string = toHex(leaderKey.publicKey)): ProducerClient {
+export function producerFor (t: ExecutionContext, dataDir: string, seed: Uint8Array = LEADER_SEED, leaderKeyHex: string = toHex(leaderKey.publicKey), maxPending = DEFAULT_MAX_PENDING): ProducerClient {
   const keyFile = join(dataDir, 'leader.key')
   writeFileSync(keyFile, toHex(seed) + '\n', { mode: 0o600 })
-  const producer = new ProducerClient({ dataDir, params: DEFAULT_PARAMS, leaderKey: leaderKeyHex, keyFile })
+  const producer = new ProducerClient({ dataDir, params: DEFAULT_PARAMS, leaderKey: leaderKeyHex, keyFile, maxPending })
   t.teardown(async () => { await producer.stop() })
   return producer
 }
@@ -185,12 +206,38 @@ export async function editRawStore (dataDir: string, edit: (dbs: RawDbs) => void
 }
 
 /**
- * Turns the closed (format 1) store in `dataDir` into what a store made before format versions
- * looks like (format 0): no `formatVersion`, and each `messages` value u64be(height) ||
- * u32be(index) || the encoded message: its bytes in the block, or `encodingOf(id)` when that
- * gives some (older nodes stored messages re-encoded).
+ * Turns the closed (format 2) store in `dataDir` into what format 1 looks like: `formatVersion`
+ * 1, one `pending` queue entry per message (0x00 || u64be(seq) -> id || encoded, sequences
+ * 0, 1, ... in arrival order) with its index entry (0x01 || id -> u64be(seq)), and no pending
+ * pointers in `messages`.
+ */
+export async function downgradeToFormat1 (dataDir: string): Promise<void> {
+  await editRawStore(dataDir, ({ messages, metadata, pending }) => {
+    metadata.putSync('formatVersion', 1)
+    const batches = Array.from(pending.getRange(), ({ key, value }) => ({ key: Buffer.from(key), value: new Uint8Array(value) }))
+    for (const { key } of batches) pending.removeSync(key)
+    let seq = 0
+    for (const { value } of batches) {
+      for (const { id, encoded } of readPendingBatch(value).entries) {
+        if (messages.getBinary(Buffer.from(id))?.byteLength !== 8) continue
+        messages.removeSync(Buffer.from(id))
+        pending.putSync(pendingQueueKey(seq), Buffer.concat([id, encoded]))
+        pending.putSync(Buffer.concat([Buffer.from([0x01]), id]), u64be(seq))
+        seq++
+      }
+    }
+    metadata.putSync('pendingNextSeq', seq)
+  })
+}
+
+/**
+ * Turns the closed (format 2) store in `dataDir` into what a store made before format versions
+ * looks like (format 0): format 1's `pending`, no `formatVersion`, and each `messages` value
+ * u64be(height) || u32be(index) || the encoded message: its bytes in the block, or
+ * `encodingOf(id)` when that gives some (older nodes stored messages re-encoded).
  */
 export async function downgradeToFormat0 (dataDir: string, encodingOf: (id: Uint8Array) => Uint8Array | undefined = () => undefined): Promise<void> {
+  await downgradeToFormat1(dataDir)
   await editRawStore(dataDir, ({ blocks, messages, metadata }) => {
     metadata.removeSync('formatVersion')
     const entries = Array.from(messages.getRange(), ({ key, value }) => ({ id: new Uint8Array(key), place: readMessagePlace(value) }))

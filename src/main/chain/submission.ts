@@ -1,10 +1,10 @@
 // The submission policy (SPEC 8): what a 202 means on each role. A leader admits a batch
 // durably into `pending`; a peer verifies it and sends every message to at least one peer
-// subscribed to the messages topic. The body is parsed, verified and written in the pool: the
-// main thread only moves its bytes.
+// subscribed to the messages topic. The body is parsed and verified in the pool and (leader)
+// written by the producer, which group-commits appends: the main thread only moves bytes.
 import { KimuraError } from '../../shared/errors.js'
 import type { SubmissionFormat } from '../../shared/submission-codec.js'
-import type { AdmitSubmissionOutput } from '../../shared/thread-contract.js'
+import type { AdmitSubmissionOutput, AppendPendingOutput, VerifiedMessages } from '../../shared/thread-contract.js'
 import type { SubmitOutcome } from '../api/backend.js'
 import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -15,8 +15,15 @@ import type { WorkerPool } from '../pool/worker-pool.js'
 /** What a peer's submission needs of the network. */
 export type MessageRelay = Pick<Network, 'publishMessage' | 'topicPeerCount'>
 
+/** Where a leader's verified messages go: the producer, the one writer of `pending`. */
+export interface PendingSink {
+  appendPending: (verified: VerifiedMessages) => Promise<AppendPendingOutput>
+}
+
 export interface SubmissionModules {
   pool: WorkerPool
+  /** Leader: the producer (absent while it does not run, e.g. halted on equivocation). */
+  pending?: PendingSink
   network: MessageRelay
   metrics: NodeMetrics
   logger: Logger
@@ -24,11 +31,10 @@ export interface SubmissionModules {
 
 export interface SubmissionOptions {
   role: 'leader' | 'peer'
-  /** Leader: the most messages `pending` holds (SPEC 7, --max-pending). */
-  maxPending: number
 }
 
 const OVERLOADED: SubmitOutcome = { ok: false, code: 'OVERLOADED', message: 'the node is overloaded; retry later' }
+const NOT_PRODUCING: SubmitOutcome = { ok: false, code: 'OVERLOADED', message: 'the leader is not producing blocks now (starting, stopping or halted); retry later' }
 
 export class MessageSubmission {
   /** Whether the last admission found the disk full: logged once per change. */
@@ -43,21 +49,32 @@ export class MessageSubmission {
     if (!leader && this.subscribedPeers() === 0) return noPeers(0, 0)
     let output: AdmitSubmissionOutput
     try {
-      output = await this.modules.pool.admitSubmission(body, { format, persist: leader, maxPending: this.options.maxPending })
+      output = await this.modules.pool.admitSubmission(body, { format })
     } catch (err) {
       if (err instanceof KimuraError && err.code === 'ERR_POOL_OVERLOADED') return OVERLOADED
       throw err
     }
-    if (leader) this.noteStorage(output)
     if (!output.ok) {
       this.modules.metrics.messagesRejected.inc({ code: output.code })
       return { ok: false, code: output.code, message: output.reason }
     }
-    if (leader) {
-      this.modules.metrics.messagesAdmitted.inc({ source: 'api' }, output.added)
-      return { ok: true, ids: output.ids }
+    if (!leader) return await this.relay(output.ids, output.verified)
+    const pending = this.modules.pending
+    if (pending === undefined) return NOT_PRODUCING
+    let appended: AppendPendingOutput
+    try {
+      appended = await pending.appendPending(output.verified)
+    } catch (err) {
+      if (err instanceof KimuraError && (err.code === 'ERR_POOL_STOPPED' || err.code === 'ERR_WORKER_DIED')) return NOT_PRODUCING
+      throw err
     }
-    return await this.relay(output.ids, output.wire, output.ends)
+    this.noteStorage(appended)
+    if (!appended.ok) {
+      this.modules.metrics.messagesRejected.inc({ code: appended.code })
+      return { ok: false, code: appended.code, message: appended.reason }
+    }
+    this.modules.metrics.messagesAdmitted.inc({ source: 'api' }, appended.added)
+    return { ok: true, ids: output.ids }
   }
 
   /**
@@ -66,9 +83,8 @@ export class MessageSubmission {
    * a 500: resubmitting the whole batch is safe, since messages that went out are duplicates
    * (202, never included twice).
    */
-  private async relay (ids: string[], wire: ArrayBuffer | undefined, ends: number[] | undefined): Promise<SubmitOutcome> {
+  private async relay (ids: string[], { wire, ends }: VerifiedMessages): Promise<SubmitOutcome> {
     const { network, metrics, logger } = this.modules
-    if (wire === undefined || ends === undefined) throw new KimuraError('ERR_WORKER_TASK', 'admitSubmission answered no wire bytes to relay')
     const payloads = ends.map((end, i) => new Uint8Array(wire, i === 0 ? 0 : ends[i - 1], end - (i === 0 ? 0 : ends[i - 1])))
     const sent = await Promise.allSettled(payloads.map(async payload => await network.publishMessage(payload)))
     // 0 recipients is either no subscribed peer or a duplicate: gossipsub already holds the
@@ -93,7 +109,7 @@ export class MessageSubmission {
     return this.modules.network.topicPeerCount(MESSAGES_TOPIC)
   }
 
-  private noteStorage (output: AdmitSubmissionOutput): void {
+  private noteStorage (output: AppendPendingOutput): void {
     const full = !output.ok && output.code === 'STORAGE_FULL'
     if (full === this.storageFull || (!full && !output.ok)) return
     this.storageFull = full

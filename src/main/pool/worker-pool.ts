@@ -114,17 +114,16 @@ export class WorkerPool {
   }
 
   /**
-   * Verifies an encoded batch of messages and (persist) appends them to `pending` durably;
+   * Verifies an encoded batch of messages (the producer appends the valid ones to `pending`);
    * throws ERR_POOL_OVERLOADED when the admission queue is full. The batch's buffer is
    * transferred (and so detached) when the batch spans all of it: encode again to resend.
    */
-  async admitMessages (batch: Uint8Array, options: Omit<AdmitMessagesInput, 'batch'> = { mode: 'all', persist: true }): Promise<AdmitMessagesOutput> {
+  async admitMessages (batch: Uint8Array, options: Omit<AdmitMessagesInput, 'batch'> = { mode: 'all' }): Promise<AdmitMessagesOutput> {
     return await this.admit<AdmitMessagesOutput>('admitMessages', batch, buffer => ({ batch: buffer, ...options }))
   }
 
   /**
-   * Parses, verifies and (persist) durably admits the body of a submission, whole or not at
-   * all; throws ERR_POOL_OVERLOADED when the admission queue is full. The body's buffer is
+   * Parses and verifies the body of a submission, whole or not at all; throws ERR_POOL_OVERLOADED when the admission queue is full. The body's buffer is
    * transferred (detached) when the body spans all of it.
    */
   async admitSubmission (body: Uint8Array, options: Omit<AdmitSubmissionInput, 'body'>): Promise<AdmitSubmissionOutput> {

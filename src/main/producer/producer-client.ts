@@ -2,10 +2,10 @@
 // notices when it dies. A comlink call to a dead worker never settles, so every call races
 // the worker's end, and the owner hears of an unexpected end at once (onDied).
 import { Worker } from 'node:worker_threads'
-import { wrap, releaseProxy, type Remote } from 'comlink/dist/esm/comlink.mjs'
+import { wrap, releaseProxy, transfer, type Remote } from 'comlink/dist/esm/comlink.mjs'
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
 import { KimuraError } from '../../shared/errors.js'
-import type { BuildBlockOutput, ProducerApi, ProducerConfig } from '../../shared/thread-contract.js'
+import type { AppendPendingOutput, BuildBlockOutput, ProducerApi, ProducerConfig, VerifiedMessages } from '../../shared/thread-contract.js'
 
 const WORKER_URL = new URL('../../workers/producer-worker.js', import.meta.url)
 
@@ -18,6 +18,8 @@ export class ProducerClient {
   private worker: Worker | undefined
   private api: Remote<ProducerApi> | undefined
   private inFlight: Promise<unknown> = Promise.resolve()
+  /** Appends not yet answered: stop() lets them commit. */
+  private readonly appending = new Set<Promise<unknown>>()
   /** Rejects when the running worker ends unexpectedly. */
   private died: Promise<never> = new Promise<never>(() => {})
 
@@ -63,11 +65,25 @@ export class ProducerClient {
     return await build
   }
 
-  /** Lets a build in flight finish (its commit is atomic either way), then ends the worker. */
+  /**
+   * Appends verified messages to `pending` durably (the producer group-commits appends that
+   * arrive together); the buffers are transferred, so the caller must not use them again.
+   */
+  async appendPending (verified: VerifiedMessages): Promise<AppendPendingOutput> {
+    const api = this.api
+    if (api === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the producer is stopped')
+    const append = Promise.race([api.appendPending(transfer(verified, [verified.wire, verified.ids])), this.died])
+    const settled = append.catch(() => undefined)
+    this.appending.add(settled)
+    void settled.then(() => this.appending.delete(settled))
+    return await append
+  }
+
+  /** Lets a build and the appends in flight finish (each commit is atomic either way), then ends the worker. */
   async stop (): Promise<void> {
     const worker = this.worker
     if (worker === undefined) return
-    await this.inFlight
+    await Promise.all([this.inFlight, ...this.appending])
     this.api?.[releaseProxy]()
     this.api = undefined
     this.worker = undefined

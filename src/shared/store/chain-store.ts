@@ -9,8 +9,8 @@ import { bytesEqual, bytesKey, toHex } from '../bytes.js'
 import { decodeBlock, encodeBlock } from '../codec.js'
 import { KimuraError } from '../errors.js'
 import { blockHash } from '../hash.js'
-import { BlockStore, MessageStore, MetadataStore, PendingPool, type BinaryDb, type ChainTip, type PendingEntry } from './databases.js'
-import { STORE_FORMAT_VERSION, migrateFormat0, needsMigration, unsupportedFormat, type FormatMigration } from './format.js'
+import { BlockStore, MessageStore, MetadataStore, PendingPool, type BinaryDb, type ChainTip, type PendingEntry, type PendingWriter } from './databases.js'
+import { STORE_FORMAT_VERSION, migrateFormat, needsMigration, unsupportedFormat, type FormatMigration } from './format.js'
 import { classifyWriteError, freeBytes, OPEN_FREE_BYTES, storageFull } from './storage-full.js'
 
 /** The LMDB file inside the data directory (lmdb-js makes `chain.mdb` and `chain.mdb-lock`). */
@@ -49,6 +49,16 @@ export interface BlockCommit {
 
 export type AdmitOutcome = 'added' | 'pending' | 'included'
 
+/** What a build used up of `pending`, removed in the block's transaction. */
+export interface PendingSpend {
+  /** Entries that no longer decode, dropped. */
+  drop: readonly PendingEntry[]
+  /** Batches whose every pending message the block includes or drops. */
+  spentBatches: readonly number[]
+}
+
+const NOTHING_SPENT: PendingSpend = { drop: [], spentBatches: [] }
+
 export interface PendingAppend {
   id: Uint8Array
   encoded: Uint8Array
@@ -74,8 +84,8 @@ export interface IncludedMessage {
 /** The live resources of a started store; none exist while it is stopped. */
 interface OpenStore {
   env: RootDatabase
-  /** The `blocks` and `messages` databases themselves, for the format migration. */
-  raw: { blocks: BinaryDb, messages: BinaryDb }
+  /** The databases themselves, for the format migration. */
+  raw: { blocks: BinaryDb, messages: BinaryDb, pending: BinaryDb }
   blocks: BlockStore
   messages: MessageStore
   metadata: MetadataStore
@@ -122,14 +132,19 @@ export class ChainStore {
     }
     const binary = { encoding: 'binary', keyEncoding: 'binary', cache: false } as const
     const metadata = new MetadataStore(env.openDB<number | Uint8Array, string>({ name: 'metadata', encoding: 'msgpack', cache: false }))
-    const raw = { blocks: env.openDB<Buffer, Buffer>({ name: 'blocks', ...binary }), messages: env.openDB<Buffer, Buffer>({ name: 'messages', ...binary }) }
+    const raw = {
+      blocks: env.openDB<Buffer, Buffer>({ name: 'blocks', ...binary }),
+      messages: env.openDB<Buffer, Buffer>({ name: 'messages', ...binary }),
+      pending: env.openDB<Buffer, Buffer>({ name: 'pending', ...binary })
+    }
+    const messages = new MessageStore(raw.messages)
     const opened: OpenStore = {
       env,
       raw,
       blocks: new BlockStore(raw.blocks),
-      messages: new MessageStore(raw.messages),
+      messages,
       metadata,
-      pending: new PendingPool(env.openDB<Buffer, Buffer>({ name: 'pending', ...binary }), metadata)
+      pending: new PendingPool(raw.pending, messages, metadata)
     }
     this.opened = opened
     try {
@@ -161,7 +176,7 @@ export class ChainStore {
     if (!initialize) throw needsMigration(dataDir, version)
     const started = performance.now()
     const migration = this.write(() => {
-      const done = migrateFormat0(this.live.raw, this.tip().height)
+      const done = migrateFormat(this.live.raw, version, this.tip().height)
       this.metadata.setFormatVersion(STORE_FORMAT_VERSION)
       return done
     })
@@ -226,23 +241,24 @@ export class ChainStore {
 
   /**
    * Writes a block, its messages' places, the new tip and the removal of its messages from
-   * `pending` in one transaction; `dropPending` are pending entries removed with it (the
-   * producer's undecodable ones). Throws ERR_STORE_CONFLICT, writing nothing, unless the block
-   * extends the stored tip.
+   * `pending` in one transaction. `pending` says what the producer's build used up: entries it
+   * dropped (no longer decodable) and batches the block spends whole. Throws ERR_STORE_CONFLICT,
+   * writing nothing, unless the block extends the stored tip.
    */
-  commitBlock (commit: BlockCommit, dropPending: readonly PendingEntry[] = []): void {
-    this.writeBlocks([commit], dropPending)
+  commitBlock (commit: BlockCommit, pending: PendingSpend = NOTHING_SPENT): void {
+    this.writeBlocks([commit], pending)
   }
 
   /** Commits consecutive blocks in one transaction: all of them or, on any error, none. */
   commitBlocks (commits: readonly BlockCommit[]): void {
-    this.writeBlocks(commits, [])
+    this.writeBlocks(commits, NOTHING_SPENT)
   }
 
-  private writeBlocks (commits: readonly BlockCommit[], dropPending: readonly PendingEntry[]): void {
+  private writeBlocks (commits: readonly BlockCommit[], spend: PendingSpend): void {
     this.write(() => {
       const pending = this.pending.writer()
-      for (const entry of dropPending) pending.removeEntry(entry)
+      for (const entry of spend.drop) pending.drop(entry)
+      for (const seq of spend.spentBatches) pending.spend(seq)
       for (const commit of commits) {
         const tip = this.tip()
         if (commit.height !== tip.height + 1 || !bytesEqual(commit.prevHash, tip.hash)) {
@@ -253,8 +269,9 @@ export class ChainStore {
         const offsets = commit.messageOffsets
         for (let i = 0; i < commit.messageIds.length; i++) {
           const id = commit.messageIds[i]
+          // The place overwrites the message's pending pointer, if it had one.
+          pending.including(id)
           this.messages.put(id, { height: commit.height, index: i, byteOffset: offsets[2 * i], byteLength: offsets[2 * i + 1] })
-          pending.remove(id)
         }
         this.metadata.setTip({ height: commit.height, hash: commit.hash, timestamp: commit.timestamp })
       }
@@ -263,28 +280,37 @@ export class ChainStore {
   }
 
   /**
-   * Appends a batch of verified messages to `pending` in one durable transaction (group
-   * commit) and answers, per message, whether it was added or already pending or included. A
-   * batch that would take `pending` past `maxPending` is refused whole, writing nothing.
+   * Appends batches of verified messages to `pending` in one durable transaction (group
+   * commit) and answers, for each batch, per message, whether it was added or already pending
+   * or included. A batch that would take `pending` past `maxPending` is refused whole, writing
+   * nothing of it; the others are appended in order.
    */
-  appendPending (batch: readonly PendingAppend[], options: AppendPendingOptions): AppendPendingResult {
-    return this.write((): AppendPendingResult => {
+  appendPending (batches: ReadonlyArray<readonly PendingAppend[]>, options: AppendPendingOptions): AppendPendingResult[] {
+    return this.write((): AppendPendingResult[] => {
       const pending = this.pending.writer()
-      const inBatch = new Set<string>()
-      const outcomes = batch.map(({ id }): AdmitOutcome => {
-        if (this.messages.has(id)) return 'included'
-        const key = bytesKey(id)
-        if (inBatch.has(key) || this.pending.contains(id)) return 'pending'
-        inBatch.add(key)
-        return 'added'
-      })
-      if (pending.count + inBatch.size > options.maxPending) {
-        return { ok: false, code: 'POOL_FULL', reason: `pending holds ${pending.count} messages; ${inBatch.size} more would exceed the limit of ${options.maxPending}`, pending: pending.count }
-      }
-      batch.forEach(({ id, encoded }, i) => { if (outcomes[i] === 'added') pending.append(id, encoded) })
+      const results = batches.map(batch => this.appendOne(pending, batch, options))
       pending.flush()
-      return { ok: true, outcomes }
+      return results
     })
+  }
+
+  private appendOne (pending: PendingWriter, batch: readonly PendingAppend[], options: AppendPendingOptions): AppendPendingResult {
+    const inBatch = new Set<string>()
+    const added: PendingAppend[] = []
+    const outcomes = batch.map((entry): AdmitOutcome => {
+      const known = this.messages.state(entry.id)
+      if (known !== undefined) return known
+      const key = bytesKey(entry.id)
+      if (inBatch.has(key)) return 'pending'
+      inBatch.add(key)
+      added.push(entry)
+      return 'added'
+    })
+    if (pending.count + added.length > options.maxPending) {
+      return { ok: false, code: 'POOL_FULL', reason: `pending holds ${pending.count} messages; ${added.length} more would exceed the limit of ${options.maxPending}`, pending: pending.count }
+    }
+    pending.append(added)
+    return { ok: true, outcomes }
   }
 
   /** One write transaction; a full disk is ERR_STORAGE_FULL, with nothing of it written. */

@@ -1,9 +1,9 @@
 // One class per LMDB database. Each wraps a `Database` of the shared environment; writes that
 // span several databases are done by ChainStore inside one transaction.
 import type { Database } from 'lmdb'
-import { toHex } from '../bytes.js'
+import { bytesEqual, toHex } from '../bytes.js'
 import { KimuraError } from '../errors.js'
-import { MESSAGE_PLACE_BYTES, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingIndexKey, pendingQueueKey, pendingValue, readMessagePlace, readU64BE, u64be, type MessagePlace } from './keys.js'
+import { ID_BYTES, MESSAGE_PLACE_BYTES, PENDING_POINTER_BYTES, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingBatchValue, pendingQueueKey, readMessagePlace, readPendingBatch, readU64BE, u64be, type BatchEntry, type MessagePlace } from './keys.js'
 
 export type BinaryDb = Database<Buffer, Buffer>
 export type MetaDb = Database<number | Uint8Array, string>
@@ -69,23 +69,56 @@ export class BlockStore {
   }
 }
 
-/** `messages`: included messages by id, each with its place: a slice of its stored block (format 1). */
+/**
+ * `messages`, by id: an included message's place, a slice of its stored block (format 1), or,
+ * on the leader, the sequence of the pending batch that holds it (format 2): one lookup tells
+ * admission whether a message is new, pending or included.
+ */
 export class MessageStore {
   constructor (private readonly db: BinaryDb) {}
 
+  /** The place of an included message; undefined when it is pending or unknown. */
   get (id: Uint8Array): MessagePlace | undefined {
-    const value = readFast(this.db, Buffer.from(id))
-    if (value === undefined) return undefined
-    if (value.byteLength !== MESSAGE_PLACE_BYTES) throw new KimuraError('ERR_STORE_CORRUPT', `the messages entry of ${toHex(id)} is ${value.byteLength} bytes, not a format 1 place`)
-    return readMessagePlace(value)
+    const value = this.read(id)
+    return value === undefined || value.byteLength === PENDING_POINTER_BYTES ? undefined : readMessagePlace(value)
   }
 
+  /** Whether a block includes the message. */
   has (id: Uint8Array): boolean {
-    return this.db.doesExist(Buffer.from(id))
+    const value = this.read(id)
+    return value !== undefined && value.byteLength === MESSAGE_PLACE_BYTES
+  }
+
+  /** The sequence of the pending batch holding the message; undefined when it is not pending. */
+  pendingBatch (id: Uint8Array): number | undefined {
+    const value = this.read(id)
+    return value === undefined || value.byteLength !== PENDING_POINTER_BYTES ? undefined : readU64BE(value, 0)
+  }
+
+  /** Whether the message is included, pending, or unknown to this store. */
+  state (id: Uint8Array): 'included' | 'pending' | undefined {
+    const value = this.read(id)
+    if (value === undefined) return undefined
+    return value.byteLength === PENDING_POINTER_BYTES ? 'pending' : 'included'
   }
 
   put (id: Uint8Array, place: MessagePlace): void {
     this.db.putSync(Buffer.from(id), messagePlaceValue(place))
+  }
+
+  putPending (id: Uint8Array, batchSeq: number): void {
+    this.db.putSync(Buffer.from(id), u64be(batchSeq))
+  }
+
+  remove (id: Uint8Array): void {
+    this.db.removeSync(Buffer.from(id))
+  }
+
+  /** The raw value, checked to be one of the two layouts. */
+  private read (id: Uint8Array): Uint8Array | undefined {
+    const value = readFast(this.db, Buffer.from(id))
+    if (value === undefined || value.byteLength === MESSAGE_PLACE_BYTES || value.byteLength === PENDING_POINTER_BYTES) return value
+    throw new KimuraError('ERR_STORE_CORRUPT', `the messages entry of ${toHex(id)} is ${value.byteLength} bytes, neither a place nor a pending pointer`)
   }
 }
 
@@ -163,42 +196,58 @@ export interface PendingCounters {
 }
 
 export interface PendingEntry {
-  /** Its arrival sequence: the queue key. */
+  /** The sequence of its batch: the queue key. */
   seq: number
   id: Uint8Array
   encoded: Uint8Array
+  /** Whether it is the last message of its batch still pending: a block that takes it spends the batch. */
+  lastOfBatch: boolean
 }
 
 /**
- * `pending`: admitted messages in arrival order (queue entries) plus an index by id, in the
- * same database. Writes go through a PendingWriter, inside a ChainStore transaction.
+ * `pending`: one entry per admitted batch, in arrival order; a message's `messages` entry points
+ * to its batch while it is pending, and to its place once a block includes it. A batch's entries
+ * whose pointer no longer names it (included since, or dropped) are skipped, and the batch is
+ * removed once none is left. Writes go through a PendingWriter, inside a ChainStore transaction.
  */
 export class PendingPool {
-  constructor (private readonly db: BinaryDb, private readonly meta: MetadataStore) {}
+  constructor (private readonly db: BinaryDb, private readonly messages: MessageStore, private readonly meta: MetadataStore) {}
 
   count (): number {
     return this.meta.getPendingCounters().count
   }
 
   contains (id: Uint8Array): boolean {
-    return this.db.doesExist(pendingIndexKey(id))
+    return this.messages.pendingBatch(id) !== undefined
   }
 
   /** The encoded message with this id, if it is pending. */
   get (id: Uint8Array): Uint8Array | undefined {
-    const seq = this.db.getBinary(pendingIndexKey(id))
+    const seq = this.messages.pendingBatch(id)
     if (seq === undefined) return undefined
-    const value = readFast(this.db, pendingQueueKey(readU64BE(seq, 0)))
-    return value === undefined ? undefined : new Uint8Array(value.subarray(32))
+    const value = readFast(this.db, pendingQueueKey(seq))
+    if (value === undefined) return undefined
+    const entry = readPendingBatch(value).entries.find(e => bytesEqual(e.id, id))
+    return entry === undefined ? undefined : new Uint8Array(entry.encoded)
   }
 
   /** The oldest `limit` pending messages, in arrival order. */
   takeOldest (limit: number): PendingEntry[] {
     const out: PendingEntry[] = []
     if (limit <= 0) return out
-    for (const { key, value } of this.db.getRange({ start: PENDING_QUEUE_START, end: PENDING_QUEUE_END, limit })) {
-      // A value too short to hold an id is kept as it is: the producer drops it as undecodable.
-      out.push({ seq: readU64BE(key, 1), id: new Uint8Array(value.subarray(0, 32)), encoded: new Uint8Array(value.subarray(32)) })
+    for (const { key, value } of this.db.getRange({ start: PENDING_QUEUE_START, end: PENDING_QUEUE_END })) {
+      const seq = readU64BE(key, 1)
+      // A copy: the pointer reads below reuse lmdb-js's read buffer. Entries are views into it.
+      const batch = readPendingBatch(new Uint8Array(value))
+      const live = batch.entries.filter(e => this.messages.pendingBatch(e.id) === seq)
+      const room = limit - out.length
+      live.slice(0, room).forEach((e, i) => {
+        const last = i === live.length - 1 && batch.unreadable === undefined
+        out.push({ seq, id: e.id, encoded: e.encoded, lastOfBatch: last })
+      })
+      // Bytes that frame no entry are handed on as one entry with no valid id: the producer drops it.
+      if (batch.unreadable !== undefined && live.length < room) out.push({ seq, id: new Uint8Array(0), encoded: batch.unreadable, lastOfBatch: true })
+      if (out.length >= limit) break
     }
     return out
   }
@@ -208,15 +257,18 @@ export class PendingPool {
    * however many messages the transaction appends or removes.
    */
   writer (): PendingWriter {
-    return new PendingWriter(this.db, this.meta)
+    return new PendingWriter(this.db, this.messages, this.meta)
   }
 }
 
 export class PendingWriter {
   private readonly counters: PendingCounters
   private changed = false
+  /** Batches that lost a message in this transaction and may now be empty. */
+  private readonly touched = new Set<number>()
+  private readonly spent = new Set<number>()
 
-  constructor (private readonly db: BinaryDb, private readonly meta: MetadataStore) {
+  constructor (private readonly db: BinaryDb, private readonly messages: MessageStore, private readonly meta: MetadataStore) {
     this.counters = meta.getPendingCounters()
   }
 
@@ -224,44 +276,52 @@ export class PendingWriter {
     return this.counters.count
   }
 
-  /** Appends one message; the caller has checked it is new. */
-  append (id: Uint8Array, encoded: Uint8Array): void {
+  /** Appends one batch of messages; the caller has checked each is new. */
+  append (entries: readonly BatchEntry[]): void {
+    if (entries.length === 0) return
     const seq = this.counters.nextSeq++
-    this.db.putSync(pendingQueueKey(seq), pendingValue(id, encoded))
-    this.db.putSync(pendingIndexKey(id), u64be(seq))
-    this.counters.count++
+    this.db.putSync(pendingQueueKey(seq), pendingBatchValue(entries))
+    for (const { id } of entries) this.messages.putPending(id, seq)
+    this.counters.count += entries.length
     this.changed = true
   }
 
-  /** Removes a message if it is pending; returns whether it was. */
-  remove (id: Uint8Array): boolean {
-    const indexKey = pendingIndexKey(id)
-    const seq = this.db.getBinary(indexKey)
-    if (seq === undefined) return false
-    this.db.removeSync(pendingQueueKey(readU64BE(seq, 0)))
-    this.db.removeSync(indexKey)
+  /** Called before a block's place overwrites the message's entry: it leaves `pending` if it was there. */
+  including (id: Uint8Array): void {
+    const seq = this.messages.pendingBatch(id)
+    if (seq === undefined) return
     this.counters.count--
-    this.changed = true
-    return true
-  }
-
-  /**
-   * Removes one queue entry by its sequence, whatever its bytes hold (an entry that no longer
-   * decodes, whose id may be damaged too), and its index entry if that points to it.
-   */
-  removeEntry (entry: Pick<PendingEntry, 'seq' | 'id'>): void {
-    const queueKey = pendingQueueKey(entry.seq)
-    if (!this.db.doesExist(queueKey)) return
-    this.db.removeSync(queueKey)
-    const indexKey = pendingIndexKey(entry.id)
-    const seq = this.db.getBinary(indexKey)
-    if (seq !== undefined && readU64BE(seq, 0) === entry.seq) this.db.removeSync(indexKey)
-    this.counters.count--
+    this.touched.add(seq)
     this.changed = true
   }
 
-  /** Writes the counters, once, if anything changed. */
+  /** Drops a pending entry the producer could not use (it no longer decodes), with its pointer. */
+  drop (entry: Pick<PendingEntry, 'seq' | 'id'>): void {
+    if (entry.id.byteLength === ID_BYTES) {
+      if (this.messages.pendingBatch(entry.id) !== entry.seq) return
+      this.messages.remove(entry.id)
+    }
+    // An unreadable remainder counts as one message: its ids, and so its pointers, are lost.
+    this.counters.count = Math.max(0, this.counters.count - 1)
+    this.touched.add(entry.seq)
+    this.changed = true
+  }
+
+  /** Marks a batch whose every pending message this transaction includes or drops. */
+  spend (seq: number): void {
+    this.spent.add(seq)
+  }
+
+  /** Removes the batches left with no pending message, and writes the counters once, if anything changed. */
   flush (): void {
+    for (const seq of this.spent) this.db.removeSync(pendingQueueKey(seq))
+    for (const seq of this.touched) {
+      if (this.spent.has(seq)) continue
+      const value = this.db.getBinary(pendingQueueKey(seq))
+      if (value === undefined) continue
+      const live = readPendingBatch(value).entries.some(e => this.messages.pendingBatch(e.id) === seq)
+      if (!live) this.db.removeSync(pendingQueueKey(seq))
+    }
     if (this.changed) this.meta.setPendingCounters(this.counters)
   }
 }

@@ -6,14 +6,23 @@
 //           every included message is stored twice, in its block and here.
 // Format 1: a `messages` value is the message's place, u64be(height) || u32be(index) ||
 //           u32be(byteOffset) || u32be(byteLength) of its bytes inside the stored block.
+//           `pending` holds one queue entry per message (0x00 || u64be(seq) -> id || encoded)
+//           and an index entry (0x01 || id -> u64be(seq)).
+// Format 2: `pending` holds one entry per admitted batch (0x00 || u64be(seq) -> per message
+//           id || u32be(length) || encoded), and a pending message's `messages` value is
+//           u64be(seq), its batch, until a block's place overwrites it: an admission writes
+//           two entries per batch plus one per message, and a block removes a message from
+//           `pending` by writing its place (format 1 wrote two entries per message at
+//           admission and removed two more at inclusion).
 import { messageOffsetsIn, decodeBlock } from '../codec.js'
 import { KimuraError } from '../errors.js'
 import { messageId } from '../hash.js'
 import type { BinaryDb } from './databases.js'
-import { messagePlaceValue, u64be } from './keys.js'
+import { toHex } from '../bytes.js'
+import { ID_BYTES, PENDING_INDEX_PREFIX, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingBatchValue, readU64BE, u64be } from './keys.js'
 
 /** The format this code writes, and the only one it reads without migrating. */
-export const STORE_FORMAT_VERSION = 1
+export const STORE_FORMAT_VERSION = 2
 
 /** What a migration did, for the opener to log. */
 export interface FormatMigration {
@@ -21,6 +30,8 @@ export interface FormatMigration {
   to: number
   blocks: number
   messages: number
+  /** Pending messages moved into batches (format 1 to 2). */
+  pending: number
   /** Wall time of the migration transaction, ms. */
   ms: number
 }
@@ -37,8 +48,19 @@ export function needsMigration (dataDir: string, version: number): KimuraError {
     { dataDir, formatVersion: version, supported: STORE_FORMAT_VERSION })
 }
 
-function corrupt (why: string): never {
-  throw new KimuraError('ERR_STORE_CORRUPT', `format 0 to 1 migration: ${why}; the store was left as it was`)
+function corrupt (from: number, why: string): never {
+  throw new KimuraError('ERR_STORE_CORRUPT', `format ${from} to ${from + 1} migration: ${why}; the store was left as it was`)
+}
+
+/**
+ * Migrates a store of format `from` to the current one, inside the caller's write transaction,
+ * one step after another.
+ */
+export function migrateFormat (dbs: { blocks: BinaryDb, messages: BinaryDb, pending: BinaryDb }, from: number, tipHeight: number): Omit<FormatMigration, 'ms'> {
+  const done = { from, to: STORE_FORMAT_VERSION, blocks: 0, messages: 0, pending: 0 }
+  if (from === 0) Object.assign(done, migrateFormat0(dbs, tipHeight))
+  done.pending = migrateFormat1(dbs)
+  return done
 }
 
 /**
@@ -47,15 +69,15 @@ function corrupt (why: string): never {
  * Each id is recomputed from the block (a block is the record; `messages` only indexes it),
  * and every entry of `messages` must be one of them.
  */
-export function migrateFormat0 (dbs: { blocks: BinaryDb, messages: BinaryDb }, tipHeight: number): Omit<FormatMigration, 'ms'> {
+function migrateFormat0 (dbs: { blocks: BinaryDb, messages: BinaryDb }, tipHeight: number): { blocks: number, messages: number } {
   let messages = 0
   for (let height = 1; height <= tipHeight; height++) {
     const stored = dbs.blocks.getBinary(u64be(height))
-    if (stored === undefined) corrupt(`block ${height} is missing`)
+    if (stored === undefined) corrupt(0, `block ${height} is missing`)
     const bytes = new Uint8Array(stored.buffer, stored.byteOffset, stored.byteLength)
     const raw: Uint8Array[] = []
     const decoded = decodeBlock(bytes, raw)
-    if (!decoded.ok) corrupt(`block ${height} does not decode: ${decoded.reason}`)
+    if (!decoded.ok) corrupt(0, `block ${height} does not decode: ${decoded.reason}`)
     const offsets = messageOffsetsIn(bytes, raw)
     decoded.value.messages.forEach((message, index) => {
       const place = { height, index, byteOffset: offsets[2 * index], byteLength: offsets[2 * index + 1] }
@@ -65,6 +87,34 @@ export function migrateFormat0 (dbs: { blocks: BinaryDb, messages: BinaryDb }, t
   }
   // Ids are unique across the chain: as many entries as messages means each was rewritten.
   const entries = dbs.messages.getCount()
-  if (entries !== messages) corrupt(`messages holds ${entries} entries but the blocks hold ${messages} messages`)
-  return { from: 0, to: STORE_FORMAT_VERSION, blocks: tipHeight, messages }
+  if (entries !== messages) corrupt(0, `messages holds ${entries} entries but the blocks hold ${messages} messages`)
+  return { blocks: tipHeight, messages }
+}
+
+/**
+ * Format 1 to 2: each queue entry becomes a batch of its one message under the same sequence
+ * (so arrival order and the counters stand), the message's index entry becomes its `messages`
+ * pointer, and the index entries go. An entry too short to hold an id is kept as bytes that
+ * frame no entry, for the producer to drop as before.
+ */
+function migrateFormat1 (dbs: { messages: BinaryDb, pending: BinaryDb }): number {
+  const queue = Array.from(dbs.pending.getRange({ start: PENDING_QUEUE_START, end: PENDING_QUEUE_END }), ({ key, value }) => ({ key: Buffer.from(key), value: Buffer.from(value) }))
+  for (const { key, value } of queue) {
+    const seq = readU64BE(key, 1)
+    if (value.byteLength < ID_BYTES) {
+      dbs.pending.putSync(key, value)
+      continue
+    }
+    const id = value.subarray(0, ID_BYTES)
+    dbs.pending.putSync(key, pendingBatchValue([{ id, encoded: value.subarray(ID_BYTES) }]))
+    const indexKey = Buffer.concat([Buffer.from([PENDING_INDEX_PREFIX]), id])
+    const indexed = dbs.pending.getBinary(indexKey)
+    if (indexed !== undefined && readU64BE(indexed, 0) === seq) {
+      if (dbs.messages.doesExist(Buffer.from(id))) corrupt(1, `message ${toHex(id)} is both pending and included`)
+      dbs.messages.putSync(Buffer.from(id), u64be(seq))
+    }
+  }
+  const indexKeys = Array.from(dbs.pending.getKeys({ start: Buffer.from([PENDING_INDEX_PREFIX]), end: Buffer.from([PENDING_INDEX_PREFIX + 1]) }), key => Buffer.from(key))
+  for (const key of indexKeys) dbs.pending.removeSync(key)
+  return queue.length
 }

@@ -2,8 +2,9 @@
 // bytewise, so big-endian numbers keep arrival and height order.
 import { writeU64BE } from '../bytes.js'
 
-/** `pending` holds two kinds of entries, told apart by their first key byte. */
+/** `pending` keys: 0x00 || u64be(batch sequence), one entry per admitted batch (format 2). */
 export const PENDING_QUEUE_PREFIX = 0x00
+/** Format 1's per-message index entries (0x01 || message id), which format 2 folds into `messages`. */
 export const PENDING_INDEX_PREFIX = 0x01
 
 /** Queue entry key: 0x00 || u64be(arrival sequence). */
@@ -11,14 +12,6 @@ export function pendingQueueKey (seq: number): Buffer {
   const key = Buffer.alloc(9)
   key[0] = PENDING_QUEUE_PREFIX
   writeU64BE(new DataView(key.buffer, key.byteOffset, 9), 1, seq)
-  return key
-}
-
-/** Index entry key: 0x01 || message id; its value is the queue key's sequence as u64be. */
-export function pendingIndexKey (id: Uint8Array): Buffer {
-  const key = Buffer.alloc(1 + id.byteLength)
-  key[0] = PENDING_INDEX_PREFIX
-  key.set(id, 1)
   return key
 }
 
@@ -63,10 +56,47 @@ export function readMessagePlace (value: Uint8Array): MessagePlace {
   return { height: readU64BE(value, 0), index: view.getUint32(8), byteOffset: view.getUint32(12), byteLength: view.getUint32(16) }
 }
 
-/** `pending` queue value: message id (32) || encoded Message. */
-export function pendingValue (id: Uint8Array, encoded: Uint8Array): Buffer {
-  const value = Buffer.alloc(32 + encoded.byteLength)
-  value.set(id, 0)
-  value.set(encoded, 32)
+/** Bytes of a `messages` value that points to a pending batch (format 2): u64be(batch sequence). */
+export const PENDING_POINTER_BYTES = 8
+
+/** A message id's length, and the first field of every entry in a pending batch. */
+export const ID_BYTES = 32
+
+/** One message of a pending batch: its id and its wire bytes. */
+export interface BatchEntry {
+  id: Uint8Array
+  encoded: Uint8Array
+}
+
+/** `pending` value (format 2): per message, id (32) || u32be(length) || encoded Message. */
+export function pendingBatchValue (entries: readonly BatchEntry[]): Buffer {
+  let total = 0
+  for (const { encoded } of entries) total += ID_BYTES + 4 + encoded.byteLength
+  const value = Buffer.allocUnsafe(total)
+  let at = 0
+  for (const { id, encoded } of entries) {
+    value.set(id, at)
+    value.writeUInt32BE(encoded.byteLength, at + ID_BYTES)
+    value.set(encoded, at + ID_BYTES + 4)
+    at += ID_BYTES + 4 + encoded.byteLength
+  }
   return value
+}
+
+/**
+ * The entries of a pending batch, as views into `value`. Bytes that do not frame a whole entry
+ * (a damaged store) end the batch as `unreadable`, for the producer to drop.
+ */
+export function readPendingBatch (value: Uint8Array): { entries: BatchEntry[], unreadable?: Uint8Array } {
+  const entries: BatchEntry[] = []
+  const view = new DataView(value.buffer, value.byteOffset, value.byteLength)
+  let at = 0
+  while (at < value.byteLength) {
+    const start = at + ID_BYTES + 4
+    const length = start <= value.byteLength ? view.getUint32(at + ID_BYTES) : -1
+    if (length < 0 || start + length > value.byteLength) return { entries, unreadable: value.subarray(at) }
+    entries.push({ id: value.subarray(at, at + ID_BYTES), encoded: value.subarray(start, start + length) })
+    at = start + length
+  }
+  return { entries }
 }

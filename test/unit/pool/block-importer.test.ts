@@ -11,7 +11,7 @@ import type { HashedBlock, Message } from '../../../src/shared/types.js'
 import { BlockImporter, SPLIT_MIN_MESSAGES } from '../../../src/main/chain/block-importer.js'
 import { VerifiedSet } from '../../../src/shared/verified-set.js'
 import { BASE_TIMESTAMP, leaderKey, makeChain, makeMessages, senderKey } from '../../helpers/fixtures.js'
-import { forgeSignature, idHex, producerFor, snapshot, startPool, type TestPool } from '../../helpers/store-fixtures.js'
+import { admitToPending, forgeSignature, idHex, producerFor, snapshot, startPool, type TestPool } from '../../helpers/store-fixtures.js'
 import { encodeMessageBatch } from '../../helpers/message-batch.js'
 
 interface Peer extends TestPool {
@@ -239,7 +239,7 @@ test.serial('a block built by the leader\'s producer imports into a peer', async
   const producer = producerFor(t, leader.dataDir)
   await producer.start()
   const messages = makeMessages(4, { nonceStart: 40 })
-  t.like(await leader.pool.admitMessages(encodeMessageBatch(messages)), { ok: true, added: 4 })
+  t.like(await admitToPending(leader.pool, producer, encodeMessageBatch(messages)), { ok: true, added: 4 })
   const built = await producer.buildBlock(Date.now(), 100)
   if (!built.ok) { t.fail(`${built.code}: ${built.reason}`); return }
 
@@ -256,7 +256,7 @@ test.serial('a peer remembers the messages it verified when gossiped, by their w
   const node = await startPool(t, { leaderKey: toHex(leaderKey.publicKey), verifiedSet })
   const peer = { ...node, importer: new BlockImporter(node.pool, node.store, leaderKey.publicKey) }
   const messages = makeMessages(300, { contentBytes: 8 })
-  const gossiped = await peer.pool.admitMessages(encodeMessageBatch(messages), { mode: 'each', persist: false, maxPending: 1_000_000 })
+  const gossiped = await peer.pool.admitMessages(encodeMessageBatch(messages), { mode: 'each' })
   t.like(gossiped, { ok: true, rejected: [] })
   const set = new VerifiedSet(verifiedSet)
   // A cache: two keys may share a slot, so a few may be lost; nearly all are there.

@@ -1,6 +1,7 @@
-// The producer worker behind ProducerClient (comlink): it builds the next block from the oldest
-// pending messages, commits it, and hands back the encoded block; it refuses to start with a
-// key that is not the configured leader key.
+// The producer worker behind ProducerClient (comlink): it appends verified messages to
+// `pending` (group-committed), builds the next block from the oldest pending messages, commits
+// it, and hands back the encoded block; it refuses to start with a key that is not the
+// configured leader key.
 import '../../../src/shared/polyfill.js'
 import { join } from 'node:path'
 import test from 'ava'
@@ -16,7 +17,7 @@ import type { Block } from '../../../src/shared/types.js'
 import { validateBlock, type ParentInfo } from '../../../src/shared/validation.js'
 import { ProducerClient } from '../../../src/main/producer/producer-client.js'
 import { hex, leaderKey, makeMessages, SENDER_SEED } from '../../helpers/fixtures.js'
-import { idHex, producerFor, snapshot, startPool } from '../../helpers/store-fixtures.js'
+import { admitToPending, idHex, openStore, producerFor, snapshot, startPool } from '../../helpers/store-fixtures.js'
 import { encodeMessageBatch } from '../../helpers/message-batch.js'
 
 type Built = Extract<BuildBlockOutput, { ok: true }>
@@ -44,7 +45,7 @@ test.serial('buildBlock takes the oldest pending messages, at most maxMessages, 
   const producer = producerFor(t, leader.dataDir)
   await producer.start()
   const messages = makeMessages(5).reverse()
-  t.like(await leader.pool.admitMessages(encodeMessageBatch(messages)), { ok: true, added: 5 })
+  t.like(await admitToPending(leader.pool, producer, encodeMessageBatch(messages)), { ok: true, added: 5 })
 
   const first = built(t, await producer.buildBlock(Date.now(), 3))
   t.like(first, { ok: true, height: 1, messageCount: 3 })
@@ -106,8 +107,43 @@ test.serial('start() rejects when the key file holds another key than the config
 
 test.serial('start() rejects when the key file cannot be read', async t => {
   const leader = await startPool(t)
-  const producer = new ProducerClient({ dataDir: leader.dataDir, params: DEFAULT_PARAMS, leaderKey: toHex(leaderKey.publicKey), keyFile: join(leader.dataDir, 'missing.key') })
+  const producer = new ProducerClient({ dataDir: leader.dataDir, params: DEFAULT_PARAMS, leaderKey: toHex(leaderKey.publicKey), keyFile: join(leader.dataDir, 'missing.key'), maxPending: 10 })
   t.teardown(async () => { await producer.stop() })
   await t.throwsAsync(producer.start(), { instanceOf: KimuraError })
   await t.throwsAsync(producer.buildBlock(Date.now(), 10), { instanceOf: KimuraError, code: 'ERR_POOL_STOPPED' })
+})
+
+test.serial('appends that arrive together are each admitted or refused on their own: one over --max-pending is refused whole, the others written', async t => {
+  const leader = await startPool(t)
+  const producer = producerFor(t, leader.dataDir, undefined, undefined, 25)
+  await producer.start()
+  const batches = [makeMessages(10, { nonceStart: 0 }), makeMessages(10, { nonceStart: 100 }), makeMessages(10, { nonceStart: 200 }), makeMessages(5, { nonceStart: 300 })]
+  const verified = await Promise.all(batches.map(async b => await leader.pool.admitMessages(encodeMessageBatch(b))))
+  // All four reach the producer at once, and the second repeats the first's messages.
+  const replay = await leader.pool.admitMessages(encodeMessageBatch(batches[0]))
+  const outputs = await Promise.all([verified[0], replay, verified[1], verified[2], verified[3]].map(async v => {
+    if (!v.ok) throw new Error(v.reason)
+    return await producer.appendPending(v.verified)
+  }))
+  t.deepEqual(outputs.map(o => o.ok ? o.added : o.code), [10, 0, 10, 'POOL_FULL', 5])
+  t.deepEqual(leader.store.pending.takeOldest(100).map(e => toHex(e.id)), [...batches[0], ...batches[1], ...batches[3]].map(idHex), 'arrival order, the refused batch absent')
+})
+
+test.serial('stop() lets the appends in flight commit: each answered one is in `pending` after a reopen', async t => {
+  const leader = await startPool(t)
+  const producer = producerFor(t, leader.dataDir)
+  await producer.start()
+  const batches = Array.from({ length: 6 }, (_, i) => makeMessages(50, { nonceStart: i * 50 }))
+  const verified = await Promise.all(batches.map(async b => await leader.pool.admitMessages(encodeMessageBatch(b))))
+  const appends = verified.map(async v => {
+    if (!v.ok) throw new Error(v.reason)
+    return await producer.appendPending(v.verified)
+  })
+  await producer.stop()
+  const outputs = await Promise.all(appends)
+  t.deepEqual(outputs, Array(6).fill({ ok: true, added: 50 }))
+  await leader.pool.stop()
+  await leader.store.stop()
+  const reopened = openStore(t, leader.dataDir)
+  t.is(reopened.pending.count(), 300)
 })

@@ -9,13 +9,13 @@ import { toHex } from '../../../src/shared/bytes.js'
 import { decodeBlock, encodeBlock, encodeMessage } from '../../../src/shared/codec.js'
 import { messageId } from '../../../src/shared/hash.js'
 import { DEFAULT_PARAMS } from '../../../src/shared/params.js'
-import { pendingQueueKey } from '../../../src/shared/store/keys.js'
+import { pendingBatchValue, pendingQueueKey, readPendingBatch } from '../../../src/shared/store/keys.js'
 import type { BuildBlockOutput } from '../../../src/shared/thread-contract.js'
 import type { Message } from '../../../src/shared/types.js'
 import { validateBlock } from '../../../src/shared/validation.js'
 import { buildBlock } from '../../../src/workers/build-block.js'
 import { BASE_TIMESTAMP, leaderKey, makeMessages } from '../../helpers/fixtures.js'
-import { appendAll, editRawStore, openStore, pendingOf } from '../../helpers/store-fixtures.js'
+import { appendBatch, appendAll, editRawStore, openStore, pendingOf } from '../../helpers/store-fixtures.js'
 import { tempDir } from '../../helpers/temp-dir.js'
 
 type Built = Extract<BuildBlockOutput, { ok: true }>
@@ -62,7 +62,7 @@ test('pending messages go into the block as the bytes they were admitted in, not
   admitted[1] = new Uint8Array(admitted[1])
   admitted[1][35] = 0xcf
   new DataView(admitted[1].buffer).setBigUint64(36, BigInt(messages[1].timestamp))
-  t.true(store.appendPending(messages.map((m, i) => ({ id: messageId(m), encoded: admitted[i] })), { maxPending: 10 }).ok)
+  t.true(appendBatch(store, messages.map((m, i) => ({ id: messageId(m), encoded: admitted[i] })), { maxPending: 10 }).ok)
   const built = build(store)
   const bytes = new Uint8Array(built.block)
   t.true(Buffer.from(bytes).includes(Buffer.from(admitted[1])), 'the block holds the admitted bytes')
@@ -78,14 +78,18 @@ test('a pending entry that does not decode is removed in the build\'s transactio
     appendAll(store, messages)
     await store.stop()
   }
-  // Damage the second entry's message bytes, and add an entry too short to hold an id (sequence 4).
+  // Damage the second message's bytes inside its batch (sequence 0), and add a batch whose bytes
+  // frame no entry (sequence 1).
   await editRawStore(dataDir, ({ pending, metadata }) => {
-    const value = pending.getBinary(pendingQueueKey(1))
-    if (value === undefined) throw new Error('no entry 1')
-    pending.putSync(pendingQueueKey(1), Buffer.concat([value.subarray(0, 32), Buffer.from([0x95, 0xc0])]))
-    pending.putSync(pendingQueueKey(4), Buffer.from([1, 2, 3]))
+    const value = pending.getBinary(pendingQueueKey(0))
+    if (value === undefined) throw new Error('no batch 0')
+    const entries = readPendingBatch(new Uint8Array(value)).entries
+    t.is(entries.length, 4, 'one batch holds the four messages')
+    entries[1] = { id: entries[1].id, encoded: Uint8Array.from([0x95, 0xc0]) }
+    pending.putSync(pendingQueueKey(0), pendingBatchValue(entries))
+    pending.putSync(pendingQueueKey(1), Buffer.from([1, 2, 3]))
     metadata.putSync('pendingCount', 5)
-    metadata.putSync('pendingNextSeq', 5)
+    metadata.putSync('pendingNextSeq', 2)
   })
   const store = openStore(t, dataDir)
   t.is(store.pending.count(), 5)
@@ -96,7 +100,7 @@ test('a pending entry that does not decode is removed in the build\'s transactio
   t.is(built.dropped.length, 2)
   t.is(built.dropped[0].id, toHex(messageId(messages[1])))
   t.regex(built.dropped[0].reason, /message/)
-  t.regex(built.dropped[1].reason, /too short/)
+  t.regex(built.dropped[1].reason, /frame no whole entry/)
   t.is(store.pending.count(), 0)
   t.deepEqual(store.pending.takeOldest(10), [])
   t.false(store.pending.contains(messageId(messages[1])))
@@ -106,6 +110,6 @@ test('a pending entry that does not decode is removed in the build\'s transactio
   const next = build(store)
   t.is(next.messageCount, 0)
   t.deepEqual(next.dropped, [])
-  t.true(store.appendPending(pendingOf([messages[1]]), { maxPending: 10 }).ok)
+  t.true(appendBatch(store, pendingOf([messages[1]]), { maxPending: 10 }).ok)
   t.is(build(store).messageCount, 1)
 })

@@ -12,7 +12,7 @@ import { messageId } from '../../../src/shared/hash.js'
 import { ChainStore, STORE_FORMAT_VERSION, type BlockCommit } from '../../../src/shared/store/index.js'
 import type { Message } from '../../../src/shared/types.js'
 import { leaderKey, makeChain, makeMessages } from '../../helpers/fixtures.js'
-import { appendAll, commitOf, downgradeToFormat0, editRawStore, openStore, snapshot } from '../../helpers/store-fixtures.js'
+import { appendAll, commitOf, downgradeToFormat0, downgradeToFormat1, editRawStore, openStore, snapshot } from '../../helpers/store-fixtures.js'
 import { tempDir } from '../../helpers/temp-dir.js'
 
 const formatError = { instanceOf: KimuraError, code: 'ERR_STORE_FORMAT' }
@@ -49,12 +49,12 @@ test('a new store records the current format version; reopening it migrates noth
   t.deepEqual(store.start(), { formatVersion: STORE_FORMAT_VERSION, created: true })
   t.is(store.metadata.getFormatVersion(), STORE_FORMAT_VERSION)
   await store.stop()
-  t.is(await recordedVersion(dataDir), 1)
+  t.is(await recordedVersion(dataDir), 2)
   const again = new ChainStore({ dataDir, initialize: true })
-  t.deepEqual(again.start(), { formatVersion: 1, created: false })
+  t.deepEqual(again.start(), { formatVersion: 2, created: false })
   await again.stop()
   const worker = new ChainStore({ dataDir, initialize: false })
-  t.deepEqual(worker.start(), { formatVersion: 1, created: false })
+  t.deepEqual(worker.start(), { formatVersion: 2, created: false })
   await worker.stop()
 })
 
@@ -67,8 +67,8 @@ test('a store of a format this code does not know is refused with both versions 
   for (const initialize of [true, false]) {
     const err = t.throws(() => ChainStore.open({ dataDir, initialize }), formatError, `initialize: ${String(initialize)}`)
     t.regex(err?.message ?? '', /format version 7/)
-    t.regex(err?.message ?? '', /supports format 1/)
-    t.like(err?.details, { formatVersion: 7, supported: 1 })
+    t.regex(err?.message ?? '', /supports format 2/)
+    t.like(err?.details, { formatVersion: 7, supported: 2 })
   }
   t.is(await recordedVersion(dataDir), 7)
 })
@@ -99,11 +99,11 @@ test('a format 0 store is migrated in place on open: every message is found in i
   const migrated = new ChainStore({ dataDir, initialize: true })
   const info = migrated.start()
   t.teardown(async () => { await migrated.stop() })
-  t.is(info.formatVersion, 1)
-  t.like(info.migration, { from: 0, to: 1, blocks: 4, messages: 14 })
+  t.is(info.formatVersion, 2)
+  t.like(info.migration, { from: 0, to: 2, blocks: 4, messages: 14, pending: 3 })
   t.true((info.migration?.ms ?? -1) >= 0)
   t.log(`migrated ${info.migration?.messages} messages in ${info.migration?.ms.toFixed(1)} ms`)
-  t.is(migrated.metadata.getFormatVersion(), 1)
+  t.is(migrated.metadata.getFormatVersion(), 2)
   t.deepEqual(snapshot(migrated, probe), before)
   for (const built of chain) {
     built.block.messages.forEach((m, index) => {
@@ -123,7 +123,7 @@ test('a format 0 store is migrated in place on open: every message is found in i
   await migrated.stop()
 
   const reopened = new ChainStore({ dataDir, initialize: true })
-  t.deepEqual(reopened.start(), { formatVersion: 1, created: false }, 'migrated once')
+  t.deepEqual(reopened.start(), { formatVersion: 2, created: false }, 'migrated once')
   await reopened.stop()
 })
 
@@ -132,9 +132,9 @@ test('a format 0 store holding only genesis is migrated too', async t => {
   await ChainStore.open({ dataDir, initialize: true }).stop()
   await downgradeToFormat0(dataDir)
   const store = new ChainStore({ dataDir, initialize: true })
-  t.like(store.start().migration, { from: 0, to: 1, blocks: 0, messages: 0 })
+  t.like(store.start().migration, { from: 0, to: 2, blocks: 0, messages: 0, pending: 0 })
   await store.stop()
-  t.is(await recordedVersion(dataDir), 1)
+  t.is(await recordedVersion(dataDir), 2)
 })
 
 test('a format 0 store whose messages do not match its blocks is refused as corrupt and left at format 0', async t => {
@@ -168,4 +168,65 @@ test('a message\'s place is its block, its index and its bytes there: `messages`
   let sizes: number[] = []
   await editRawStore(dataDir, ({ messages }) => { sizes = Array.from(messages.getRange(), ({ value }) => value.byteLength) })
   t.deepEqual(sizes, [20, 20, 20])
+})
+
+test('a format 1 store is migrated in place on open: pending keeps its order, count and bytes, and is built from as before', async t => {
+  const dataDir = tempDir(t)
+  const chain = makeChain(2, { messagesPerBlock: 3 })
+  const waiting = makeMessages(7, { nonceStart: 700 }).reverse()
+  const store = ChainStore.open({ dataDir, initialize: true })
+  store.commitBlocks(chain.map(commitOf))
+  appendAll(store, waiting.slice(0, 4))
+  appendAll(store, waiting.slice(4))
+  const before = snapshot(store, [...chain.flatMap(b => b.block.messages), ...waiting])
+  await store.stop()
+  await downgradeToFormat1(dataDir)
+  t.is(await recordedVersion(dataDir), 1)
+  t.throws(() => ChainStore.open({ dataDir, initialize: false }), formatError)
+
+  const migrated = new ChainStore({ dataDir, initialize: true })
+  const info = migrated.start()
+  t.teardown(async () => { await migrated.stop() })
+  t.like(info.migration, { from: 1, to: 2, blocks: 0, messages: 0, pending: 7 })
+  t.deepEqual(snapshot(migrated, [...chain.flatMap(b => b.block.messages), ...waiting]), before)
+  t.is(migrated.pending.count(), 7)
+  t.deepEqual(migrated.pending.takeOldest(10).map(e => toHex(e.id)), waiting.map(m => toHex(messageId(m))))
+  for (const m of waiting) t.deepEqual(migrated.pending.get(messageId(m)), encodeMessage(m))
+  t.deepEqual(appendAll(migrated, [waiting[2], chain[0].block.messages[0]]), ['pending', 'included'])
+  await migrated.stop()
+
+  let indexEntries = -1
+  await editRawStore(dataDir, ({ pending }) => { indexEntries = Array.from(pending.getKeys()).filter(k => k[0] === 0x01).length })
+  t.is(indexEntries, 0, 'format 1\'s index entries are gone')
+})
+
+test('format 2 layout: one pending entry per admitted batch, a pending message\'s `messages` value is its batch, a block\'s place replaces it', async t => {
+  const dataDir = tempDir(t)
+  const store = openStore(t, dataDir)
+  const messages = makeMessages(5, { nonceStart: 40 })
+  appendAll(store, messages.slice(0, 3))
+  appendAll(store, messages.slice(3))
+  await store.stop()
+  let layout: { pendingKeys: number, sizes: number[] } = { pendingKeys: 0, sizes: [] }
+  await editRawStore(dataDir, ({ pending, messages: db }) => {
+    layout = { pendingKeys: Array.from(pending.getKeys()).length, sizes: Array.from(db.getRange(), ({ value }) => value.byteLength) }
+  })
+  t.deepEqual(layout, { pendingKeys: 2, sizes: [8, 8, 8, 8, 8] })
+
+  const reopened = openStore(t, dataDir)
+  const [block] = makeChain(1)
+  // A block from elsewhere holding messages of both batches: each batch keeps its other message.
+  const included = [messages[0], messages[1], messages[3]]
+  reopened.commitBlock(blockOfEncodings(1, block.block.header.prevHash, block.block.header.timestamp, included, included.map(encodeMessage)))
+  t.is(reopened.pending.count(), 2)
+  t.deepEqual(reopened.pending.takeOldest(10).map(e => toHex(e.id)), [messages[2], messages[4]].map(m => toHex(messageId(m))))
+  // Once the rest is included, both batches go.
+  const rest = [messages[2], messages[4]]
+  reopened.commitBlock(blockOfEncodings(2, reopened.tip().hash, reopened.tip().timestamp, rest, rest.map(encodeMessage)))
+  t.is(reopened.pending.count(), 0)
+  await reopened.stop()
+  await editRawStore(dataDir, ({ pending, messages: db }) => {
+    layout = { pendingKeys: Array.from(pending.getKeys()).length, sizes: Array.from(db.getRange(), ({ value }) => value.byteLength).sort((a, b) => a - b) }
+  })
+  t.deepEqual(layout, { pendingKeys: 0, sizes: [20, 20, 20, 20, 20] }, 'a batch goes once a block holds its last pending message')
 })

@@ -12,7 +12,7 @@ import test, { type ExecutionContext } from 'ava'
 import { KimuraError } from '../../../src/shared/errors.js'
 import { ChainStore, type PendingAppend } from '../../../src/shared/store/index.js'
 import { makeChain, makeMessages } from '../../helpers/fixtures.js'
-import { commitOf, pendingOf, snapshot } from '../../helpers/store-fixtures.js'
+import { appendBatch, commitOf, pendingOf, snapshot } from '../../helpers/store-fixtures.js'
 
 const TMPFS_SIZE = '8m'
 
@@ -80,18 +80,18 @@ fullDiskTest(title('appendPending on a full disk: ERR_STORAGE_FULL, nothing writ
   const disk = smallDisk(t)
   const store = openOn(t, join(disk, 'data'))
   const first = bulkyEntries(10, 0)
-  t.true(store.appendPending(first, { maxPending: 1000 }).ok)
+  t.true(appendBatch(store, first, { maxPending: 1000 }).ok)
   const batch = bulkyEntries(100, 100)
   const before = snapshot(store)
   const release = fill(disk, 64 * 1024)
 
-  const err = t.throws(() => store.appendPending(batch, { maxPending: 1000 }), storageFull)
+  const err = t.throws(() => appendBatch(store, batch, { maxPending: 1000 }), storageFull)
   t.log(err?.message)
   t.deepEqual(snapshot(store), before, 'nothing of the batch is pending')
   t.false(store.pending.contains(batch[0].id))
 
   release()
-  const again = store.appendPending(batch, { maxPending: 1000 })
+  const again = appendBatch(store, batch, { maxPending: 1000 })
   t.true(again.ok)
   t.is(store.pending.count(), 110)
 })
@@ -101,7 +101,7 @@ fullDiskTest(title('commitBlocks on a full disk: ERR_STORAGE_FULL, no part of an
   const store = openOn(t, join(disk, 'data'))
   const chain = makeChain(2, { messagesPerBlock: 40, contentBytes: 4000 })
   const probe = chain.flatMap(b => b.block.messages)
-  t.true(store.appendPending(pendingOf(probe), { maxPending: 1000 }).ok)
+  t.true(appendBatch(store, pendingOf(probe), { maxPending: 1000 }).ok)
   const before = snapshot(store, probe)
   const release = fill(disk, 64 * 1024)
 
