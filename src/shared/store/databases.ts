@@ -206,9 +206,9 @@ export interface PendingEntry {
 
 /**
  * `pending`: one entry per admitted batch, in arrival order; a message's `messages` entry points
- * to its batch while it is pending, and to its place once a block includes it. A batch's entries
- * whose pointer no longer names it (included since, or dropped) are skipped, and the batch is
- * removed once none is left. Writes go through a PendingWriter, inside a ChainStore transaction.
+ * to its batch while it is pending, and to its place once a block includes it. A batch holds
+ * only pending messages: the transaction that includes or drops some of them rewrites it with
+ * the rest, or removes it. Writes go through a PendingWriter, inside a ChainStore transaction.
  */
 export class PendingPool {
   constructor (private readonly db: BinaryDb, private readonly messages: MessageStore, private readonly meta: MetadataStore) {}
@@ -237,16 +237,15 @@ export class PendingPool {
     if (limit <= 0) return out
     for (const { key, value } of this.db.getRange({ start: PENDING_QUEUE_START, end: PENDING_QUEUE_END })) {
       const seq = readU64BE(key, 1)
-      // A copy: the pointer reads below reuse lmdb-js's read buffer. Entries are views into it.
+      // A batch holds only pending messages (PendingWriter.flush rewrites one that loses some).
       const batch = readPendingBatch(new Uint8Array(value))
-      const live = batch.entries.filter(e => this.messages.pendingBatch(e.id) === seq)
       const room = limit - out.length
-      live.slice(0, room).forEach((e, i) => {
-        const last = i === live.length - 1 && batch.unreadable === undefined
+      batch.entries.slice(0, room).forEach((e, i) => {
+        const last = i === batch.entries.length - 1 && batch.unreadable === undefined
         out.push({ seq, id: e.id, encoded: e.encoded, lastOfBatch: last })
       })
       // Bytes that frame no entry are handed on as one entry with no valid id: the producer drops it.
-      if (batch.unreadable !== undefined && live.length < room) out.push({ seq, id: new Uint8Array(0), encoded: batch.unreadable, lastOfBatch: true })
+      if (batch.unreadable !== undefined && batch.entries.length < room) out.push({ seq, id: new Uint8Array(0), encoded: batch.unreadable, lastOfBatch: true })
       if (out.length >= limit) break
     }
     return out
@@ -288,6 +287,8 @@ export class PendingWriter {
 
   /** Called before a block's place overwrites the message's entry: it leaves `pending` if it was there. */
   including (id: Uint8Array): void {
+    // Nothing is pending on a peer: no lookup per message of every imported block.
+    if (this.counters.count === 0) return
     const seq = this.messages.pendingBatch(id)
     if (seq === undefined) return
     this.counters.count--
@@ -312,15 +313,21 @@ export class PendingWriter {
     this.spent.add(seq)
   }
 
-  /** Removes the batches left with no pending message, and writes the counters once, if anything changed. */
+  /**
+   * Removes the batches left with no pending message, rewrites those that lost some to hold
+   * only the rest (so a batch always holds pending messages only, and a build reads no pointer),
+   * and writes the counters once, if anything changed.
+   */
   flush (): void {
     for (const seq of this.spent) this.db.removeSync(pendingQueueKey(seq))
     for (const seq of this.touched) {
       if (this.spent.has(seq)) continue
       const value = this.db.getBinary(pendingQueueKey(seq))
       if (value === undefined) continue
-      const live = readPendingBatch(value).entries.some(e => this.messages.pendingBatch(e.id) === seq)
-      if (!live) this.db.removeSync(pendingQueueKey(seq))
+      const batch = readPendingBatch(value)
+      const live = batch.entries.filter(e => this.messages.pendingBatch(e.id) === seq)
+      if (live.length === 0) this.db.removeSync(pendingQueueKey(seq))
+      else if (live.length < batch.entries.length || batch.unreadable !== undefined) this.db.putSync(pendingQueueKey(seq), pendingBatchValue(live))
     }
     if (this.changed) this.meta.setPendingCounters(this.counters)
   }
