@@ -17,6 +17,7 @@ import { BlockImporter } from './chain/block-importer.js'
 import { EquivocationGuard } from './chain/equivocation.js'
 import { StatusAnswer } from './chain/status-answer.js'
 import { DEFAULT_BATCHER_OPTIONS, MessageBatcher } from './chain/message-batcher.js'
+import { DEFAULT_RELAY_RETRY, RelayRetry } from './chain/relay-retry.js'
 import { MessageSubmission } from './chain/submission.js'
 import type { NodeConfig } from './config.js'
 import type { Logger } from './logger.js'
@@ -48,6 +49,7 @@ interface Parts {
   sync?: SyncClient
   api?: ApiServer
   events?: EventFeed
+  relayRetry?: RelayRetry
 }
 
 export class KimuraNode {
@@ -274,7 +276,23 @@ export class KimuraNode {
 
     if (config.api !== null) {
       const apiLogger = logger.child({ component: 'api' })
-      const submission = new MessageSubmission({ role: config.role }, { pool, network, metrics, logger: apiLogger, ...(p.producerClient === undefined ? {} : { pending: p.producerClient }) })
+      if (config.role === 'peer') {
+        // What this peer acknowledges is sent again if no block includes it in time.
+        p.relayRetry = new RelayRetry(DEFAULT_RELAY_RETRY, {
+          isIncluded: id => store.messages.has(id),
+          publish: async payload => await network.publishMessage(payload),
+          logger: apiLogger
+        })
+        p.relayRetry.start()
+      }
+      const submission = new MessageSubmission({ role: config.role }, {
+        pool,
+        network,
+        metrics,
+        logger: apiLogger,
+        ...(p.producerClient === undefined ? {} : { pending: p.producerClient }),
+        ...(p.relayRetry === undefined ? {} : { relayRetry: p.relayRetry })
+      })
       // GET /v1/events: one feed, told by the importer and the producer when the tip moves.
       p.events = new EventFeed({ tipHeight: () => store.tip().height, renderBlock: async height => (await pool.renderBlock({ height, withMessages: false })).json }, apiLogger)
       p.events.start()
@@ -296,6 +314,7 @@ export class KimuraNode {
       // Event streams end first: the server's close waits for every open connection.
       ['api', p.api === undefined ? undefined : async () => { p.events?.stop(); await p.api?.stop() }],
       ['producer', p.producer === undefined ? undefined : async () => await p.producer?.stop()],
+      ['relay retry', p.relayRetry === undefined ? undefined : () => { p.relayRetry?.stop() }],
       ['sync', p.sync === undefined ? undefined : async () => await p.sync?.stop()],
       ['batcher', p.batcher === undefined ? undefined : () => { p.batcher?.flush() }],
       ['network', p.network === undefined ? undefined : async () => await p.network?.stop()],

@@ -11,6 +11,7 @@ import type { NodeMetrics } from '../metrics.js'
 import { MESSAGES_TOPIC } from '../network/gossip.js'
 import type { Network } from '../network/network.js'
 import type { WorkerPool } from '../pool/worker-pool.js'
+import type { RelayRetry } from './relay-retry.js'
 
 /** What a peer's submission needs of the network. */
 export type MessageRelay = Pick<Network, 'publishMessage' | 'topicPeerCount'>
@@ -24,6 +25,8 @@ export interface SubmissionModules {
   pool: WorkerPool
   /** Leader: the producer (absent while it does not run, e.g. halted on equivocation). */
   pending?: PendingSink
+  /** Peer: keeps what it acknowledged until a block includes it, and resends it otherwise. */
+  relayRetry?: Pick<RelayRetry, 'track'>
   network: MessageRelay
   metrics: NodeMetrics
   logger: Logger
@@ -83,7 +86,7 @@ export class MessageSubmission {
    * a 500: resubmitting the whole batch is safe, since messages that went out are duplicates
    * (202, never included twice).
    */
-  private async relay (ids: string[], { wire, ends }: VerifiedMessages): Promise<SubmitOutcome> {
+  private async relay (ids: string[], { wire, ends, ids: idBytes }: VerifiedMessages): Promise<SubmitOutcome> {
     const { network, metrics, logger } = this.modules
     const payloads = ends.map((end, i) => new Uint8Array(wire, i === 0 ? 0 : ends[i - 1], end - (i === 0 ? 0 : ends[i - 1])))
     const sent = await Promise.allSettled(payloads.map(async payload => await network.publishMessage(payload)))
@@ -102,6 +105,7 @@ export class MessageSubmission {
     metrics.messagesAdmitted.inc({ source: 'api' }, reached)
     if (failure !== undefined) logger.warn({ err: failure, reached, messages: ids.length }, 'publishing a submission failed')
     if (reached < ids.length) return noPeers(reached, ids.length)
+    this.modules.relayRetry?.track(payloads.map((_, i) => new Uint8Array(idBytes, 32 * i, 32)), payloads)
     return { ok: true, ids }
   }
 

@@ -27,6 +27,9 @@ export interface GossipConfigInit {
   appScore: (peer: string) => number
 }
 
+/** How long gossipsub remembers a payload's id, on every node, to drop it when it comes again. */
+export const GOSSIP_SEEN_TTL_MS = 30_000
+
 /**
  * Gossipsub for a permissioned network of 5 to 100 nodes in a mesh: each node dials a few
  * configured others and learns more by identify and peer exchange, so a block reaches most
@@ -52,6 +55,10 @@ export function createGossipsub (init: GossipConfigInit): ReturnType<typeof goss
     // libp2p signature per gossip message would only cost main-thread CPU.
     globalSignaturePolicy: 'StrictNoSign',
     msgIdFn: (msg: GossipMessage) => b3(msg.data),
+    // 30 s, not 2 min: far longer than a payload takes to cross the mesh (gossip repairs look
+    // back 3 heartbeats), and short enough that a peer's resend of a message that was lost
+    // on the way (RelayRetry) is not dropped everywhere as already seen.
+    seenTTL: GOSSIP_SEEN_TTL_MS,
     emitSelf: false,
     // In a mesh, flood publishing would make the leader upload every block once per connected
     // subscriber (up to every node that dials it); publishing to its mesh bounds the upload

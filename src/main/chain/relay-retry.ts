@@ -1,0 +1,113 @@
+// A peer's 202 says a message reached a subscribed peer (SPEC 8), but a hop may still drop it:
+// under overload a validation queue answers `ignore`, and gossipsub never sends an ignored
+// message on. So a peer keeps what it acknowledged until a block it stores includes it, and
+// publishes it again when none has after `resendAfterMs`. That must be longer than gossipsub's
+// seen cache (GOSSIP_SEEN_TTL_MS), which otherwise drops the same bytes as a duplicate on every
+// node that saw them. The leader admits a message at most once, so a resend is never included
+// twice. Kept in memory: what a peer acknowledged before a restart is not resent.
+import { toHex } from '../../shared/bytes.js'
+import type { Logger } from '../logger.js'
+import { GOSSIP_SEEN_TTL_MS } from '../network/gossip.js'
+
+export interface RelayRetryOptions {
+  /** Publish again a message no stored block includes this long after it was last sent. */
+  resendAfterMs: number
+  /** How often to look for messages due. */
+  checkIntervalMs: number
+  /** Sends per message before it is given up (logged). */
+  maxSends: number
+  /** Messages tracked at most; beyond, the oldest are given up (logged once per overflow). */
+  maxTracked: number
+}
+
+export interface RelayRetryModules {
+  /** Whether a stored block includes the message. */
+  isIncluded: (id: Uint8Array) => boolean
+  /** Publishes one message on the messages topic; resolves to the peers it reached. */
+  publish: (payload: Uint8Array) => Promise<number>
+  logger: Logger
+  onResent?: (count: number) => void
+}
+
+interface Tracked {
+  id: Uint8Array
+  payload: Uint8Array
+  sentAt: number
+  sends: number
+}
+
+export const DEFAULT_RELAY_RETRY: RelayRetryOptions = {
+  resendAfterMs: GOSSIP_SEEN_TTL_MS + 15_000,
+  checkIntervalMs: 5_000,
+  maxSends: 4,
+  maxTracked: 200_000
+}
+
+export class RelayRetry {
+  /** By id (hex), in the order they are due: a resend moves a message to the end. */
+  private readonly tracked = new Map<string, Tracked>()
+  private timer: ReturnType<typeof setInterval> | undefined
+  private overflowing = false
+
+  constructor (private readonly options: RelayRetryOptions, private readonly modules: RelayRetryModules) {}
+
+  start (): void {
+    if (this.timer !== undefined) return
+    this.timer = setInterval(() => { void this.resendDue() }, this.options.checkIntervalMs)
+    this.timer.unref()
+  }
+
+  stop (): void {
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
+    this.tracked.clear()
+  }
+
+  /** Messages this peer just acknowledged: `payloads[i]` is the wire form of the message with id `ids[i]`. */
+  track (ids: readonly Uint8Array[], payloads: readonly Uint8Array[], now = Date.now()): void {
+    for (let i = 0; i < ids.length; i++) {
+      const key = toHex(ids[i])
+      if (this.tracked.has(key)) continue
+      // Own copies: the caller's buffers may be views of a larger one.
+      this.tracked.set(key, { id: new Uint8Array(ids[i]), payload: new Uint8Array(payloads[i]), sentAt: now, sends: 1 })
+    }
+    this.evictOverflow()
+  }
+
+  private evictOverflow (): void {
+    const over = this.tracked.size - this.options.maxTracked
+    if (over <= 0) { this.overflowing = false; return }
+    const keys = this.tracked.keys()
+    for (let i = 0; i < over; i++) this.tracked.delete(keys.next().value as string)
+    if (!this.overflowing) this.modules.logger.warn({ tracked: this.options.maxTracked }, 'too many relayed messages wait for a block: the oldest will not be resent if lost')
+    this.overflowing = true
+  }
+
+  /** Publishes again what is due and still in no block; forgets what blocks include. */
+  private async resendDue (now = Date.now()): Promise<void> {
+    const { resendAfterMs, maxSends } = this.options
+    const due: Tracked[] = []
+    // Oldest first, and only those due: an idle peer looks at nothing, and a message is looked
+    // up once per send, not once per check.
+    for (const [key, entry] of this.tracked) {
+      if (now - entry.sentAt < resendAfterMs) break
+      this.tracked.delete(key)
+      if (this.modules.isIncluded(entry.id)) continue
+      if (entry.sends >= maxSends) {
+        this.modules.logger.warn({ id: key, sends: entry.sends }, 'a relayed message is in no block after every resend; giving it up')
+        continue
+      }
+      due.push(entry)
+    }
+    if (due.length === 0) return
+    for (const entry of due) {
+      entry.sentAt = now
+      entry.sends++
+      this.tracked.set(toHex(entry.id), entry)
+    }
+    const sent = await Promise.allSettled(due.map(async entry => await this.modules.publish(entry.payload)))
+    const failed = sent.filter(s => s.status === 'rejected').length
+    this.modules.logger.info({ resent: due.length, failed, tracked: this.tracked.size }, 'resent relayed messages that no block includes yet')
+    this.modules.onResent?.(due.length)
+  }
+}

@@ -1,0 +1,58 @@
+// A peer's relay retry: what it acknowledged is published again while no stored block includes
+// it, oldest first, at most maxSends times in all, and forgotten once a block includes it.
+import '../../../src/shared/polyfill.js'
+import { setTimeout as sleep } from 'node:timers/promises'
+import test from 'ava'
+import { pino } from 'pino'
+import { toHex } from '../../../src/shared/bytes.js'
+import { RelayRetry, type RelayRetryOptions } from '../../../src/main/chain/relay-retry.js'
+
+const ID = (n: number): Uint8Array => new Uint8Array(32).fill(n)
+const PAYLOAD = (n: number): Uint8Array => new Uint8Array([0x95, n])
+
+function retry (options: Partial<RelayRetryOptions>, included: Set<string>): { relay: RelayRetry, published: string[] } {
+  const published: string[] = []
+  const relay = new RelayRetry({ resendAfterMs: 60, checkIntervalMs: 15, maxSends: 3, maxTracked: 100, ...options }, {
+    isIncluded: id => included.has(toHex(id)),
+    publish: async payload => { published.push(toHex(payload)); return await Promise.resolve(1) },
+    logger: pino({ level: 'silent' })
+  })
+  return { relay, published }
+}
+
+test('a message no block includes is published again after resendAfterMs, up to maxSends sends in all; an included one is not', async t => {
+  const included = new Set<string>()
+  const { relay, published } = retry({}, included)
+  t.teardown(() => { relay.stop() })
+  relay.start()
+  relay.track([ID(1), ID(2)], [PAYLOAD(1), PAYLOAD(2)])
+  await sleep(30)
+  t.deepEqual(published, [], 'nothing is due yet')
+  included.add(toHex(ID(2)))
+  await sleep(400)
+  t.deepEqual(published, [toHex(PAYLOAD(1)), toHex(PAYLOAD(1))], 'sent twice more (three sends in all), then given up')
+})
+
+test('a message included after a resend is forgotten at its next turn; the same id tracked twice is sent once', async t => {
+  const included = new Set<string>()
+  const { relay, published } = retry({ maxSends: 10 }, included)
+  t.teardown(() => { relay.stop() })
+  relay.start()
+  relay.track([ID(3)], [PAYLOAD(3)])
+  relay.track([ID(3)], [PAYLOAD(3)])
+  await sleep(100)
+  t.deepEqual(published, [toHex(PAYLOAD(3))])
+  included.add(toHex(ID(3)))
+  await sleep(150)
+  t.deepEqual(published, [toHex(PAYLOAD(3))], 'once included, never sent again')
+})
+
+test('beyond maxTracked the oldest messages are dropped, not the newest', async t => {
+  const { relay, published } = retry({ maxTracked: 2, resendAfterMs: 20 }, new Set())
+  t.teardown(() => { relay.stop() })
+  relay.track([ID(4), ID(5), ID(6)], [PAYLOAD(4), PAYLOAD(5), PAYLOAD(6)])
+  relay.start()
+  await sleep(60)
+  t.deepEqual(published.slice(0, 2).sort(), [toHex(PAYLOAD(5)), toHex(PAYLOAD(6))].sort())
+  t.false(published.includes(toHex(PAYLOAD(4))), 'the oldest was dropped')
+})
