@@ -163,6 +163,10 @@ test.serial('/metrics exposes the series operators rely on, on a leader and on a
 
   const leaderText = await getMetrics(leader)
   t.true((metricValue(leaderText, 'kimura_blocks_produced_total') ?? 0) >= height, 'the leader counts the blocks it produced')
+  // A peer that started behind takes its first blocks by sync (no gossip stages); on a loaded
+  // machine that may last the whole submission, so wait for one block imported from gossip.
+  const gossipImported = async (): Promise<boolean> => (metricValue(await getMetrics(peer), 'kimura_block_latency_seconds_count', { stage: 'stored' }) ?? 0) >= 1
+  await waitFor(gossipImported, 10_000, 'a block imported from gossip on the peer', 100)
   const peerText = await getMetrics(peer)
   t.true((metricValue(peerText, 'kimura_blocks_received_total') ?? 0) >= 1, 'the peer counts the blocks it received')
   for (const stage of ['received', 'validated', 'stored']) {
