@@ -2,7 +2,7 @@
 // stored tip, splice the block around their stored bytes, and commit it atomically (which also
 // removes its messages from `pending`).
 import { signBlockHeader } from '../shared/block.js'
-import { toHex } from '../shared/bytes.js'
+import { bytesKey, toHex } from '../shared/bytes.js'
 import { decodeMessage, spliceBlock } from '../shared/codec.js'
 import { errorCode, errorMessage, KimuraError } from '../shared/errors.js'
 import type { SigningKey } from '../shared/keys.js'
@@ -24,19 +24,24 @@ export function buildBlock (store: ChainStore, key: SigningKey, params: NetworkP
   const dropped: DroppedPending[] = []
   // Batches this block uses up: their last pending message is in it, or dropped.
   const spentBatches: number[] = []
+  const inBlock = new Set<string>()
   let bytes = BLOCK_ENVELOPE_BYTES
   for (const entry of store.pending.takeOldest(Math.min(maxMessages, params.maxBlockMessages))) {
     if (bytes + entry.encoded.byteLength > params.maxBlockBytes) break
     if (entry.lastOfBatch) spentBatches.push(entry.seq)
     // Admission verified every entry, so a structural decode (no signature) is the check: one
     // that no longer decodes (a damaged store) would make the block undecodable for every peer.
-    const decoded = entry.id.byteLength === ID_BYTES ? decodeMessage(entry.encoded) : { ok: false as const, reason: 'the batch\'s bytes frame no whole entry (id, length, message)' }
+    const decoded = entry.id.byteLength !== ID_BYTES
+      ? { ok: false as const, reason: 'the batch\'s bytes frame no whole entry (id, length, message)' }
+      // Only a damaged store holds one id twice; the block must not (SPEC 3 rule 5).
+      : inBlock.has(bytesKey(entry.id)) ? { ok: false as const, reason: 'a second pending entry for a message already in this block' } : decodeMessage(entry.encoded)
     if (!decoded.ok) {
       drop.push(entry)
       dropped.push({ id: toHex(entry.id), reason: decoded.reason })
       continue
     }
     bytes += entry.encoded.byteLength
+    inBlock.add(bytesKey(entry.id))
     messageIds.push(entry.id)
     encodedMessages.push(entry.encoded)
   }

@@ -113,3 +113,26 @@ test('a pending entry that does not decode is removed in the build\'s transactio
   t.true(appendBatch(store, pendingOf([messages[1]]), { maxPending: 10 }).ok)
   t.is(build(store).messageCount, 1)
 })
+
+test('a damaged store holding one pending message twice still builds a valid block: the second entry is dropped', async t => {
+  const dataDir = tempDir(t)
+  const messages = makeMessages(3, { nonceStart: 60 })
+  {
+    const store = openStore(t, dataDir)
+    appendAll(store, messages)
+    await store.stop()
+  }
+  await editRawStore(dataDir, ({ pending }) => {
+    const value = pending.getBinary(pendingQueueKey(0))
+    if (value === undefined) throw new Error('no batch 0')
+    const entries = readPendingBatch(new Uint8Array(value)).entries
+    pending.putSync(pendingQueueKey(0), pendingBatchValue([...entries, entries[0]]))
+  })
+  const store = openStore(t, dataDir)
+  const built = build(store)
+  t.deepEqual(decodedMessages(built).map(m => toHex(messageId(m))), messages.map(m => toHex(messageId(m))))
+  t.is(built.dropped.length, 1)
+  t.regex(built.dropped[0].reason, /already in this block/)
+  t.is(store.pending.count(), 0)
+  t.deepEqual(store.pending.takeOldest(10), [])
+})
