@@ -26,6 +26,14 @@ export interface WorkerPoolHooks {
 /** The error piscina fails a task with when its worker ended under it. */
 const WORKER_EXITED = /worker exited|terminat/i
 
+/**
+ * A worker's young generation is capped at 12 MB (V8 lets it grow to 48 with 16 MB semi-spaces):
+ * a worker's garbage is short-lived batches and blocks, and the cap took the leader's peak
+ * anonymous memory under load from 221 to about 180 MB with no loss of throughput
+ * (benchmarks/README.md).
+ */
+export const WORKER_HEAP_LIMITS = { maxYoungGenerationSizeMb: 12 } as const
+
 const WORKER_URL = new URL('../../workers/pool-worker.js', import.meta.url)
 
 /**
@@ -82,6 +90,7 @@ export class WorkerPool {
       // event loop never turns, so lmdb-js never renews its read snapshot (a setTimeout):
       // the worker would keep reading the chain as it was at its last write.
       atomics: 'disabled',
+      resourceLimits: WORKER_HEAP_LIMITS,
       workerData: this.config
     })
     // Without a listener, an error thrown in an idle worker would be re-thrown on this thread.

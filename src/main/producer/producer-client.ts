@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads'
 import { wrap, releaseProxy, transfer, type Remote } from 'comlink/dist/esm/comlink.mjs'
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
 import { KimuraError } from '../../shared/errors.js'
+import { WORKER_HEAP_LIMITS } from '../pool/worker-pool.js'
 import type { AppendPendingOutput, BuildBlockOutput, ProducerApi, ProducerConfig, VerifiedMessages } from '../../shared/thread-contract.js'
 
 const WORKER_URL = new URL('../../workers/producer-worker.js', import.meta.url)
@@ -28,7 +29,7 @@ export class ProducerClient {
   /** Starts the worker and waits until it has loaded its key and store. */
   async start (): Promise<void> {
     if (this.worker !== undefined) return
-    const worker = new Worker(WORKER_URL, { workerData: this.config })
+    const worker = new Worker(WORKER_URL, { workerData: this.config, resourceLimits: WORKER_HEAP_LIMITS })
     this.worker = worker
     this.api = wrap<ProducerApi>(nodeEndpoint(worker))
     let errorSeen: Error | undefined
