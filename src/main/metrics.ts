@@ -1,9 +1,15 @@
 // Prometheus metrics (prom-client). Names end in their unit; labels are stable codes, never
 // free text. Gauges that mirror state are read at scrape time through `collect`.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { DEFAULT_EVENT_LOOP_RESOLUTION_MS } from './config.js'
 
 /** Seconds: block latencies on loopback are milliseconds; a slow link or a big block, seconds. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+export interface MetricsOptions {
+  /** How often the event-loop delay is sampled (config.ts: DEFAULT_EVENT_LOOP_RESOLUTION_MS). */
+  eventLoopResolutionMs: number
+}
 
 export interface MetricsSources {
   height: () => number
@@ -28,9 +34,9 @@ export class NodeMetrics {
   readonly apiRequests: Counter<'route' | 'status'>
   readonly equivocations: Counter
 
-  constructor (sources: MetricsSources) {
+  constructor (sources: MetricsSources, options: MetricsOptions = { eventLoopResolutionMs: DEFAULT_EVENT_LOOP_RESOLUTION_MS }) {
     const registers = [this.registry]
-    collectDefaultMetrics({ register: this.registry, prefix: 'kimura_', eventLoopMonitoringPrecision: 10 })
+    collectDefaultMetrics({ register: this.registry, prefix: 'kimura_', eventLoopMonitoringPrecision: options.eventLoopResolutionMs })
     this.blocksProduced = new Counter({ name: 'kimura_blocks_produced_total', help: 'Blocks this leader built and committed', registers })
     this.blocksReceived = new Counter({ name: 'kimura_blocks_received_total', help: 'Blocks validated and stored from the network', labelNames: ['source'], registers })
     this.blocksRejected = new Counter({ name: 'kimura_blocks_rejected_total', help: 'Blocks refused, by error code', labelNames: ['code'], registers })

@@ -19,7 +19,7 @@ import { StatusAnswer } from './chain/status-answer.js'
 import { DEFAULT_BATCHER_OPTIONS, MessageBatcher } from './chain/message-batcher.js'
 import { DEFAULT_RELAY_RETRY, RelayRetry } from './chain/relay-retry.js'
 import { MessageSubmission } from './chain/submission.js'
-import type { NodeConfig } from './config.js'
+import { DEFAULT_EVENT_LOOP_RESOLUTION_MS, type NodeConfig } from './config.js'
 import type { Logger } from './logger.js'
 import { NodeMetrics } from './metrics.js'
 import { Network } from './network/network.js'
@@ -124,7 +124,7 @@ export class KimuraNode {
       pending: () => config.role === 'leader' ? store.pending.count() : 0,
       poolQueue: () => this.parts.pool?.queueSize ?? 0,
       peers: () => this.parts.network?.connectedPeerCount() ?? 0
-    })
+    }, { eventLoopResolutionMs: config.eventLoopResolutionMs ?? DEFAULT_EVENT_LOOP_RESOLUTION_MS })
     const metrics = p.metrics
 
     const workerConfig: WorkerConfig = {
