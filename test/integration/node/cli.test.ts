@@ -65,6 +65,16 @@ test.serial('a peer without --leader-addr exits non-zero and says what is missin
   t.false(existsSync(join(cwd, 'db')), 'a misconfigured peer created its data directory')
 })
 
+test.serial('--event-loop-resolution-ms out of range exits non-zero before the node starts', async t => {
+  const cwd = tempDir(t)
+  const run = await runMain(['--leader', '--db', join(cwd, 'db'), '--api', 'off', '--listen', '/ip4/127.0.0.1/tcp/0',
+    '--event-loop-resolution-ms', '0'], { cwd, timeoutMs: 10_000 })
+  t.not(run.code, 0)
+  t.not(run.code, null, 'the leader kept running with a resolution of 0 ms')
+  t.regex(run.stderr, /--event-loop-resolution-ms must be an integer from 1 to 60000/)
+  t.false(existsSync(join(cwd, 'db')), 'a misconfigured leader created its data directory')
+})
+
 test.serial('`submit --wait` signs, submits and follows a message into a block', async t => {
   const leader = await startLeader(t, { blockIntervalMs: 300, logLevel: 'info' })
   const dir = tempDir(t)
