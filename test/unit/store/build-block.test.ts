@@ -3,7 +3,7 @@
 // bytes as admitted otherwise), committed with their places, and a pending entry that no longer
 // decodes removed in the same transaction and reported instead of blocking the queue forever.
 import '../../../src/shared/polyfill.js'
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { GENESIS_HASH } from '../../../src/shared/block.js'
 import { toHex } from '../../../src/shared/bytes.js'
 import { decodeBlock, encodeBlock, encodeMessage } from '../../../src/shared/codec.js'
@@ -70,14 +70,18 @@ test('pending messages go into the block as the bytes they were admitted in, not
   t.deepEqual(store.message(messageId(messages[1]))?.encoded, admitted[1])
 })
 
-test('a pending entry that does not decode is removed in the build\'s transaction and reported; the queue moves on', async t => {
+/** A store in a fresh data dir with `messages` pending in one batch, closed for raw edits. */
+async function closedStoreWith (t: ExecutionContext, messages: readonly Message[]): Promise<string> {
   const dataDir = tempDir(t)
+  const store = openStore(t, dataDir)
+  appendAll(store, messages)
+  await store.stop()
+  return dataDir
+}
+
+test('a pending entry that does not decode is removed in the build\'s transaction and reported; the queue moves on', async t => {
   const messages = makeMessages(4, { nonceStart: 10 })
-  {
-    const store = openStore(t, dataDir)
-    appendAll(store, messages)
-    await store.stop()
-  }
+  const dataDir = await closedStoreWith(t, messages)
   // Damage the second message's bytes inside its batch (sequence 0), and add a batch whose bytes
   // frame no entry (sequence 1).
   await editRawStore(dataDir, ({ pending, metadata }) => {
@@ -115,13 +119,8 @@ test('a pending entry that does not decode is removed in the build\'s transactio
 })
 
 test('a damaged store holding one pending message twice still builds a valid block: the second entry is dropped', async t => {
-  const dataDir = tempDir(t)
   const messages = makeMessages(3, { nonceStart: 60 })
-  {
-    const store = openStore(t, dataDir)
-    appendAll(store, messages)
-    await store.stop()
-  }
+  const dataDir = await closedStoreWith(t, messages)
   await editRawStore(dataDir, ({ pending }) => {
     const value = pending.getBinary(pendingQueueKey(0))
     if (value === undefined) throw new Error('no batch 0')
