@@ -6,7 +6,7 @@ import type { NetworkParams } from '../shared/params.js'
 import type { AdmitMessagesInput, AdmitMessagesOutput, MessageRejection } from '../shared/thread-contract.js'
 import { verifyMessage } from '../shared/validation.js'
 import { VerifiedSet } from '../shared/verified-set.js'
-import { verifiedMessages } from './verified-messages.js'
+import { verifiedMessages } from '../shared/verified-messages.js'
 
 /** `verified`: a peer records what it verified, so the same messages inside a block are not checked again. */
 export function admitMessages (params: NetworkParams, batchBytes: Uint8Array, options: Omit<AdmitMessagesInput, 'batch'>, verified?: VerifiedSet): AdmitMessagesOutput {

@@ -6,7 +6,7 @@ import type { NetworkParams } from '../shared/params.js'
 import { parseSubmission } from '../shared/submission-codec.js'
 import type { AdmitSubmissionInput, AdmitSubmissionOutput } from '../shared/thread-contract.js'
 import { verifyMessage } from '../shared/validation.js'
-import { verifiedMessages } from './verified-messages.js'
+import { verifiedMessages } from '../shared/verified-messages.js'
 
 export function admitSubmission (params: NetworkParams, body: Uint8Array, options: Omit<AdmitSubmissionInput, 'body'>): AdmitSubmissionOutput {
   const parsed = parseSubmission(body, options.format, params)

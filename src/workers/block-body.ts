@@ -1,11 +1,12 @@
 // A large block's body, checked in steps across the pool (see HashBlockInput in the thread
 // contract): hashBlock on one worker, then verifyMessages slices on every worker.
 import { decodeBlock, decodeMessage } from '../shared/codec.js'
-import type { NetworkParams } from '../shared/params.js'
+import { HASH_BYTES, type NetworkParams } from '../shared/params.js'
 import type { ChainStore } from '../shared/store/index.js'
 import type { HashBlockOutput, VerifyMessagesInput, VerifyMessagesOutput } from '../shared/thread-contract.js'
 import type { Message } from '../shared/types.js'
 import { hashMessageIds, validateMessageIds, verifyMessageSignatures } from '../shared/validation.js'
+import { joinIds } from '../shared/verified-messages.js'
 import { VerifiedSet } from '../shared/verified-set.js'
 
 /** Decodes the block, hashes every id, and checks size limits, uniqueness (block and chain) and the root. */
@@ -19,14 +20,13 @@ export function hashBlock (store: ChainStore, params: NetworkParams, bytes: Uint
   if (!ids.ok) return ids
   const unique = validateMessageIds(header, ids.value, id => store.messages.has(id))
   if (!unique.ok) return unique
-  const idBytes = new Uint8Array(ids.value.length * 32)
-  ids.value.forEach((id, i) => { idBytes.set(id, i * 32) })
+  const idBytes = joinIds(ids.value)
   const offsets = new Uint32Array(raw.length * 2)
   raw.forEach((r, i) => {
     offsets[2 * i] = r.byteOffset - bytes.byteOffset
     offsets[2 * i + 1] = r.byteLength
   })
-  return { ok: true, ids: idBytes.buffer, offsets: offsets.buffer }
+  return { ok: true, ids: idBytes.buffer as ArrayBuffer, offsets: offsets.buffer }
 }
 
 /** Verifies the signatures of messages [start, end), decoding only those messages. */
@@ -45,7 +45,7 @@ export function verifyMessages (input: VerifyMessagesInput, verified?: VerifiedS
     const decoded = decodeMessage(raw)
     if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: `message ${i}: ${decoded.reason}` }
     messages[i] = decoded.value
-    ids[i] = idBytes.subarray(i * 32, i * 32 + 32)
+    ids[i] = idBytes.subarray(HASH_BYTES * i, HASH_BYTES * (i + 1))
   }
   return verifyMessageSignatures(messages, ids, input.start, end, i => known[i])
 }

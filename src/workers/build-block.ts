@@ -6,14 +6,12 @@ import { bytesKey, toHex } from '../shared/bytes.js'
 import { decodeMessage, spliceBlock } from '../shared/codec.js'
 import { errorCode, errorMessage, KimuraError } from '../shared/errors.js'
 import type { SigningKey } from '../shared/keys.js'
-import type { NetworkParams } from '../shared/params.js'
+import { HASH_BYTES, type NetworkParams } from '../shared/params.js'
 import type { ChainStore, PendingEntry } from '../shared/store/index.js'
 import type { BuildBlockOutput, DroppedPending } from '../shared/thread-contract.js'
 
 /** Room kept in maxBlockBytes for the block's envelope and header (about 200 bytes encoded). */
 const BLOCK_ENVELOPE_BYTES = 1024
-
-const ID_BYTES = 32
 
 /** The key is the configured leader's: ProducerClient.start() checked it before any build. */
 export function buildBlock (store: ChainStore, key: SigningKey, params: NetworkParams, timestamp: number, maxMessages: number): BuildBlockOutput {
@@ -31,7 +29,7 @@ export function buildBlock (store: ChainStore, key: SigningKey, params: NetworkP
     if (entry.lastOfBatch) spentBatches.push(entry.seq)
     // Admission verified every entry, so a structural decode (no signature) is the check: one
     // that no longer decodes (a damaged store) would make the block undecodable for every peer.
-    const decoded = entry.id.byteLength !== ID_BYTES
+    const decoded = entry.id.byteLength !== HASH_BYTES
       ? { ok: false as const, reason: 'the batch\'s bytes frame no whole entry (id, length, message)' }
       // Only a damaged store holds one id twice; the block must not (SPEC 3 rule 5).
       : inBlock.has(bytesKey(entry.id)) ? { ok: false as const, reason: 'a second pending entry for a message already in this block' } : decodeMessage(entry.encoded)

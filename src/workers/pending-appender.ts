@@ -5,7 +5,7 @@
 import { errorCode, errorMessage } from '../shared/errors.js'
 import type { ChainStore } from '../shared/store/index.js'
 import type { AppendPendingOutput, VerifiedMessages } from '../shared/thread-contract.js'
-import { splitVerified } from './verified-messages.js'
+import { splitVerified } from '../shared/verified-messages.js'
 
 interface QueuedAppend {
   verified: VerifiedMessages

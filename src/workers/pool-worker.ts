@@ -15,6 +15,7 @@ import { admitMessages as admit } from './admit-messages.js'
 import { admitSubmission as admitBody } from './admit-submission.js'
 import { hashBlock as hashBlockBody, verifyMessages as verifySlice } from './block-body.js'
 import { importBlocks as runImport } from './import-blocks.js'
+import { splitIds } from '../shared/verified-messages.js'
 import { workerContext } from './worker-context.js'
 
 export function warmUp (): Record<string, never> {
@@ -52,10 +53,6 @@ export function importBlocks (input: ImportBlocksInput): ImportBlocksOutput {
   })
 }
 
-/** Ids concatenated 32 bytes each, as a list of views. */
-function splitIds (ids: Uint8Array): Uint8Array[] {
-  return Array.from({ length: Math.floor(ids.byteLength / 32) }, (_, i) => ids.subarray(i * 32, i * 32 + 32))
-}
 
 export function renderBlock (input: RenderBlockInput): RenderBlockOutput {
   const { store } = workerContext()

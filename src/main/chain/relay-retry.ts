@@ -63,13 +63,11 @@ export class RelayRetry {
     this.tracked.clear()
   }
 
-  /** Messages this peer just acknowledged: `payloads[i]` is the wire form of the message with id `ids[i]`. */
-  track (ids: readonly Uint8Array[], payloads: readonly Uint8Array[], now = Date.now()): void {
-    for (let i = 0; i < ids.length; i++) {
-      const key = toHex(ids[i])
-      if (this.tracked.has(key)) continue
-      // Own copies: the caller's buffers may be views of a larger one.
-      this.tracked.set(key, { id: new Uint8Array(ids[i]), payload: new Uint8Array(payloads[i]), sentAt: now, sends: 1 })
+  /** Messages this peer just acknowledged, each with its id and wire bytes (views are kept as they are). */
+  track (messages: ReadonlyArray<{ id: Uint8Array, encoded: Uint8Array }>, now = Date.now()): void {
+    for (const { id, encoded } of messages) {
+      const key = toHex(id)
+      if (!this.tracked.has(key)) this.tracked.set(key, { id, payload: encoded, sentAt: now, sends: 1 })
     }
     this.evictOverflow()
   }

@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js'
 import type { NodeMetrics } from '../metrics.js'
 import { MESSAGES_TOPIC } from '../network/gossip.js'
 import type { Network } from '../network/network.js'
+import { splitVerified } from '../../shared/verified-messages.js'
 import type { WorkerPool } from '../pool/worker-pool.js'
 import type { RelayRetry } from './relay-retry.js'
 
@@ -86,10 +87,10 @@ export class MessageSubmission {
    * a 500: resubmitting the whole batch is safe, since messages that went out are duplicates
    * (202, never included twice).
    */
-  private async relay (ids: string[], { wire, ends, ids: idBytes }: VerifiedMessages): Promise<SubmitOutcome> {
+  private async relay (ids: string[], verified: VerifiedMessages): Promise<SubmitOutcome> {
     const { network, metrics, logger } = this.modules
-    const payloads = ends.map((end, i) => new Uint8Array(wire, i === 0 ? 0 : ends[i - 1], end - (i === 0 ? 0 : ends[i - 1])))
-    const sent = await Promise.allSettled(payloads.map(async payload => await network.publishMessage(payload)))
+    const messages = splitVerified(verified)
+    const sent = await Promise.allSettled(messages.map(async m => await network.publishMessage(m.encoded)))
     // 0 recipients is either no subscribed peer or a duplicate: gossipsub already holds the
     // message (published earlier to at least one peer, or received from one) and sends it on.
     const subscribed = this.subscribedPeers() > 0
@@ -105,7 +106,7 @@ export class MessageSubmission {
     metrics.messagesAdmitted.inc({ source: 'api' }, reached)
     if (failure !== undefined) logger.warn({ err: failure, reached, messages: ids.length }, 'publishing a submission failed')
     if (reached < ids.length) return noPeers(reached, ids.length)
-    this.modules.relayRetry?.track(payloads.map((_, i) => new Uint8Array(idBytes, 32 * i, 32)), payloads)
+    this.modules.relayRetry?.track(messages)
     return { ok: true, ids }
   }
 

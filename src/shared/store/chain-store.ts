@@ -11,6 +11,7 @@ import { KimuraError } from '../errors.js'
 import { blockHash } from '../hash.js'
 import { BlockStore, MessageStore, MetadataStore, PendingPool, type BinaryDb, type ChainTip, type PendingEntry, type PendingWriter } from './databases.js'
 import { STORE_FORMAT_VERSION, migrateFormat, needsMigration, unsupportedFormat, type FormatMigration } from './format.js'
+import type { BatchEntry } from './keys.js'
 import { classifyWriteError, freeBytes, OPEN_FREE_BYTES, storageFull } from './storage-full.js'
 
 /** The LMDB file inside the data directory (lmdb-js makes `chain.mdb` and `chain.mdb-lock`). */
@@ -59,10 +60,8 @@ export interface PendingSpend {
 
 const NOTHING_SPENT: PendingSpend = { drop: [], spentBatches: [] }
 
-export interface PendingAppend {
-  id: Uint8Array
-  encoded: Uint8Array
-}
+/** A verified message to append: its id and wire bytes (a pending batch's entry). */
+export type PendingAppend = BatchEntry
 
 export interface AppendPendingOptions {
   /** The most messages `pending` may hold (--max-pending): a batch that would exceed it is refused whole. */

@@ -3,7 +3,8 @@
 import type { Database } from 'lmdb'
 import { bytesEqual, toHex } from '../bytes.js'
 import { KimuraError } from '../errors.js'
-import { ID_BYTES, MESSAGE_PLACE_BYTES, PENDING_POINTER_BYTES, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingBatchValue, pendingQueueKey, readMessagePlace, readPendingBatch, readU64BE, u64be, type BatchEntry, type MessagePlace } from './keys.js'
+import { HASH_BYTES } from '../params.js'
+import { MESSAGE_PLACE_BYTES, PENDING_POINTER_BYTES, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingBatchValue, pendingQueueKey, readMessagePlace, readPendingBatch, readU64BE, u64be, type BatchEntry, type MessagePlace } from './keys.js'
 
 export type BinaryDb = Database<Buffer, Buffer>
 export type MetaDb = Database<number | Uint8Array, string>
@@ -298,7 +299,7 @@ export class PendingWriter {
 
   /** Drops a pending entry the producer could not use (it no longer decodes), with its pointer. */
   drop (entry: Pick<PendingEntry, 'seq' | 'id'>): void {
-    if (entry.id.byteLength === ID_BYTES) {
+    if (entry.id.byteLength === HASH_BYTES) {
       if (this.messages.pendingBatch(entry.id) !== entry.seq) return
       this.messages.remove(entry.id)
     }

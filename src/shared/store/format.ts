@@ -11,7 +11,7 @@
 // Format 2: `pending` holds one entry per admitted batch (0x00 || u64be(seq) -> per message
 //           id || u32be(length) || encoded), and a pending message's `messages` value is
 //           u64be(seq), its batch, until a block's place overwrites it: an admission writes
-//           two entries per batch plus one per message, and a block removes a message from
+//           one entry per batch plus one per message, and a block removes a message from
 //           `pending` by writing its place (format 1 wrote two entries per message at
 //           admission and removed two more at inclusion).
 import { messageOffsetsIn, decodeBlock } from '../codec.js'
@@ -19,7 +19,8 @@ import { KimuraError } from '../errors.js'
 import { messageId } from '../hash.js'
 import type { BinaryDb } from './databases.js'
 import { toHex } from '../bytes.js'
-import { ID_BYTES, PENDING_INDEX_PREFIX, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingBatchValue, readU64BE, u64be } from './keys.js'
+import { HASH_BYTES as ID_BYTES } from '../params.js'
+import { PENDING_INDEX_PREFIX, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingBatchValue, readU64BE, u64be } from './keys.js'
 
 /** The format this code writes, and the only one it reads without migrating. */
 export const STORE_FORMAT_VERSION = 2

@@ -1,6 +1,7 @@
 // Key and value layouts of the four LMDB databases (SPEC section 6). Binary keys sort
 // bytewise, so big-endian numbers keep arrival and height order.
 import { writeU64BE } from '../bytes.js'
+import { HASH_BYTES as ID_BYTES } from '../params.js'
 
 /** `pending` keys: 0x00 || u64be(batch sequence), one entry per admitted batch (format 2). */
 export const PENDING_QUEUE_PREFIX = 0x00
@@ -59,8 +60,6 @@ export function readMessagePlace (value: Uint8Array): MessagePlace {
 /** Bytes of a `messages` value that points to a pending batch (format 2): u64be(batch sequence). */
 export const PENDING_POINTER_BYTES = 8
 
-/** A message id's length, and the first field of every entry in a pending batch. */
-export const ID_BYTES = 32
 
 /** One message of a pending batch: its id and its wire bytes. */
 export interface BatchEntry {

@@ -9,6 +9,7 @@ import { RelayRetry, type RelayRetryOptions } from '../../../src/main/chain/rela
 
 const ID = (n: number): Uint8Array => new Uint8Array(32).fill(n)
 const PAYLOAD = (n: number): Uint8Array => new Uint8Array([0x95, n])
+const entry = (n: number): { id: Uint8Array, encoded: Uint8Array } => ({ id: ID(n), encoded: PAYLOAD(n) })
 
 function retry (options: Partial<RelayRetryOptions>, included: Set<string>): { relay: RelayRetry, published: string[] } {
   const published: string[] = []
@@ -25,7 +26,7 @@ test('a message no block includes is published again after resendAfterMs, up to 
   const { relay, published } = retry({}, included)
   t.teardown(() => { relay.stop() })
   relay.start()
-  relay.track([ID(1), ID(2)], [PAYLOAD(1), PAYLOAD(2)])
+  relay.track([entry(1), entry(2)])
   await sleep(30)
   t.deepEqual(published, [], 'nothing is due yet')
   included.add(toHex(ID(2)))
@@ -38,8 +39,8 @@ test('a message included after a resend is forgotten at its next turn; the same 
   const { relay, published } = retry({ maxSends: 10 }, included)
   t.teardown(() => { relay.stop() })
   relay.start()
-  relay.track([ID(3)], [PAYLOAD(3)])
-  relay.track([ID(3)], [PAYLOAD(3)])
+  relay.track([entry(3)])
+  relay.track([entry(3)])
   await sleep(100)
   t.deepEqual(published, [toHex(PAYLOAD(3))])
   included.add(toHex(ID(3)))
@@ -50,7 +51,7 @@ test('a message included after a resend is forgotten at its next turn; the same 
 test('beyond maxTracked the oldest messages are dropped, not the newest', async t => {
   const { relay, published } = retry({ maxTracked: 2, resendAfterMs: 20 }, new Set())
   t.teardown(() => { relay.stop() })
-  relay.track([ID(4), ID(5), ID(6)], [PAYLOAD(4), PAYLOAD(5), PAYLOAD(6)])
+  relay.track([entry(4), entry(5), entry(6)])
   relay.start()
   await sleep(60)
   t.deepEqual(published.slice(0, 2).sort(), [toHex(PAYLOAD(5)), toHex(PAYLOAD(6))].sort())
