@@ -108,7 +108,7 @@ async function propagationBenchmark (dir: string, chain: ChainBlock[]): Promise<
 
     const peer = await openChainNode(join(dir, 'peer'), cleanup)
     const peerStatus = new StatusAnswer(peer.store, leaderKey.publicKey)
-    const guard = new EquivocationGuard(peer.dataDir, { storedHeader: h => peerStatus.headerAt(h), logger, onEquivocation: () => {}, onHalt: () => {} })
+    const guard = new EquivocationGuard(peer.dataDir, { storedHeader: h => peerStatus.headerAt(h), leaderKey: leaderKey.publicKey, logger, onEquivocation: () => {}, onHalt: () => {} })
     let onArrival: ((arrival: Arrival) => void) | undefined
     const metrics = new NodeMetrics({ height: () => peer.store.tip().height, pending: () => 0, poolQueue: () => peer.pool.queueSize, peers: () => 0 })
     const network = new Network(

@@ -149,6 +149,7 @@ export class KimuraNode {
     const storedHeader = (height: number): BlockHeader | undefined => height <= store.tip().height ? statusAnswer.headerAt(height) : undefined
     p.guard = new EquivocationGuard(config.dataDir, {
       storedHeader,
+      leaderKey: this.leaderKey,
       logger,
       onEquivocation: () => { metrics.equivocations.inc() },
       onHalt: () => { void this.stopFollowing() }
@@ -167,6 +168,7 @@ export class KimuraNode {
         }
       },
       halted: () => guard.halted,
+      onWrongParent: (block, source) => { guard.checkRefusedLink(block, `a block received by ${source}`) },
       onStorageFull: full => {
         if (full) logger.error({ code: 'STORAGE_FULL' }, 'the disk is full: blocks are not stored until space returns (they are fetched again by sync)')
         else logger.info('the disk takes writes again: storing blocks')

@@ -32,6 +32,8 @@ export interface BlockImporterHooks {
   halted?: () => boolean
   /** The disk filled up (true) or took a commit again (false): called on each change only. */
   onStorageFull?: (full: boolean) => void
+  /** A block was refused because its prevHash is not the stored block below it. */
+  onWrongParent?: (block: Uint8Array, source: ImportSource) => void
 }
 
 export interface ImportOptions {
@@ -139,6 +141,7 @@ export class BlockImporter {
       this.hooks.onStorageFull?.(full)
     }
     if (output.imported.length > 0) this.hooks.onImported?.(output.imported, source)
+    if (output.error?.code === 'BLOCK_WRONG_PREV_HASH') this.hooks.onWrongParent?.(blocks[output.error.index], source)
     return {
       imported: output.imported.length,
       blocks: output.imported,

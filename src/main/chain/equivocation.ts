@@ -7,9 +7,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { bytesEqual, toHex } from '../../shared/bytes.js'
+import { decodeBlockHeader } from '../../shared/codec.js'
 import { errorMessage } from '../../shared/errors.js'
 import { blockHash } from '../../shared/hash.js'
 import type { BlockHeader } from '../../shared/types.js'
+import { verifyHeaderSignature } from '../../shared/validation.js'
 import type { Logger } from '../logger.js'
 
 export const EVIDENCE_FILE = 'equivocation.json'
@@ -17,6 +19,8 @@ export const EVIDENCE_FILE = 'equivocation.json'
 export interface EquivocationGuardModules {
   /** This node's stored header at `height`, if it holds one. */
   storedHeader: (height: number) => BlockHeader | undefined
+  /** The configured leader's public key: only blocks it signed are evidence. */
+  leaderKey: Uint8Array
   logger: Logger
   onEquivocation: () => void
   /** Called once, when the node stops following. */
@@ -71,6 +75,24 @@ export class EquivocationGuard {
   checkParent (header: BlockHeader, tip: BlockHeader, source: string, block?: Uint8Array): boolean {
     if (bytesEqual(header.prevHash, blockHash(tip))) return false
     this.record(tip.height, tip, header, source, block)
+    return true
+  }
+
+  /**
+   * `block` was refused because its prevHash is not this node's block below it (a block from
+   * sync, or one queued behind a gossiped parent). If the leader signed it, the leader signed
+   * another block at the parent's height. Sync needs this: a node that followed one chain asks
+   * the other chain's peer for tip+1.., and every gossiped block of that chain is more than one
+   * above its tip, so neither gossip check would ever see the fork.
+   */
+  checkRefusedLink (block: Uint8Array, source: string): boolean {
+    const shape = decodeBlockHeader(block)
+    if (!shape.ok) return false
+    const { header } = shape.value
+    const parent = header.height > 0 ? this.modules.storedHeader(header.height - 1) : undefined
+    if (parent === undefined || bytesEqual(header.prevHash, blockHash(parent))) return false
+    if (!verifyHeaderSignature(header, this.modules.leaderKey).ok) return false
+    this.record(parent.height, parent, header, source, block)
     return true
   }
 
