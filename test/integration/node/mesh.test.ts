@@ -73,7 +73,7 @@ test('a leader restarted from an older copy of its data syncs from its peers bef
  * A leader and a peer, and a copy of the leader's data from height 2 or more (same leader key,
  * same peer key) started alone: two chains signed by one key, the copy's behind the leader's.
  */
-async function forkedChains (t: Parameters<typeof startLeader>[0]): Promise<{ leaderKey: string, peer: NodeProcess, fork: NodeProcess }> {
+async function forkedChains (t: Parameters<typeof startLeader>[0]): Promise<{ leaderKey: string, leader: NodeProcess, peer: NodeProcess, fork: NodeProcess }> {
   const leader = await startLeader(t, INTERVAL_MS)
   const { leaderKey } = await leader.status()
   const peer = await startPeer(t, leader, { name: 'peer' })
@@ -87,7 +87,7 @@ async function forkedChains (t: Parameters<typeof startLeader>[0]): Promise<{ le
   const fork = createNodeProcess(t, { leader: true, blockIntervalMs: INTERVAL_MS, dataDir: copy, name: 'fork' })
   await fork.start()
   await fork.waitForHeight((await peer.status()).height, 20_000)
-  return { leaderKey, peer, fork }
+  return { leaderKey, leader, peer, fork }
 }
 
 async function equivocationsCounted (node: NodeProcess): Promise<number> {
@@ -95,7 +95,7 @@ async function equivocationsCounted (node: NodeProcess): Promise<number> {
 }
 
 test('two leader-signed blocks at one height: the node that sees both keeps the evidence, counts it, logs it at fatal and stops following', async t => {
-  const { leaderKey, peer, fork } = await forkedChains(t)
+  const { leaderKey, leader, peer, fork } = await forkedChains(t)
 
   // A new node that knows both chains' nodes sees two signed blocks at one height.
   const witness = createNodeProcess(t, { leader: false, blockIntervalMs: INTERVAL_MS, leaderKey, name: 'witness', extraArgs: ['--peers', `${(await peer.status()).listen[0]},${(await fork.status()).listen[0]}`] })
@@ -109,9 +109,11 @@ test('two leader-signed blocks at one height: the node that sees both keeps the 
   const kept = JSON.parse(readFileSync(evidence, 'utf8')) as { height: number, source: string, ours: { hash: string }, theirs: { hash: string } }
   t.not(kept.ours.hash, kept.theirs.hash)
   t.log(`evidence at height ${kept.height}, from ${kept.source}`)
-  // It stopped following: its height no longer grows while the chain does.
+  // It stopped following: its height no longer grows while the leader's chain does. (Not the
+  // peer's: a witness that followed the copy's chain relays its blocks to the peer until it
+  // halts, and the peer then holds evidence too, and halts.)
   const halted = (await witness.status()).height
-  await peer.waitForHeight((await peer.height()) + 5, 20_000)
+  await leader.waitForHeight((await leader.height()) + 5, 20_000)
   t.is((await witness.status()).height, halted)
 
   // A restart does not resume following while the evidence is on disk.
