@@ -26,6 +26,12 @@ export const DEFAULT_MAX_PENDING = 1_000_000
  */
 export const DEFAULT_EVENT_LOOP_RESOLUTION_MS = 100
 
+/**
+ * --worker-nice's default: the pool's and the producer's threads run at nice 10, below the
+ * main thread (src/workers/thread-priority.ts says why).
+ */
+export const DEFAULT_WORKER_NICE = 10
+
 export interface ApiAddress {
   host: string
   port: number
@@ -54,6 +60,8 @@ export interface NodeConfig {
   threads?: number
   /** How often the event-loop delay metrics sample, ms (metrics.ts has the default and why). */
   eventLoopResolutionMs?: number
+  /** The nice value (0 to 19) the worker threads lower themselves to, on Linux. */
+  workerNice: number
   /** Leader: the most messages `pending` holds; a submission beyond it is refused whole (SPEC 7). */
   maxPending: number
   /**
@@ -80,6 +88,7 @@ export interface RawOptions {
   logFormat?: string
   threads?: string
   eventLoopResolutionMs?: string
+  workerNice: string
   maxPending: string
   allowPeers?: string
 }
@@ -125,6 +134,7 @@ export function resolveConfig (raw: RawOptions): NodeConfig {
     keyFile: resolve(raw.key ?? join(dataDir, 'leader.key')),
     params: { ...DEFAULT_PARAMS, blockIntervalMs: parsePositiveInt(raw.blockIntervalMs, '--block-interval-ms', 10, 3_600_000) },
     maxPending: parsePositiveInt(raw.maxPending, '--max-pending', 1, Number.MAX_SAFE_INTEGER),
+    workerNice: parsePositiveInt(raw.workerNice, '--worker-nice', 0, 19),
     peers: raw.peers === undefined ? [] : parsePeerAddrs(raw.peers, '--peers'),
     logLevel,
     logFormat

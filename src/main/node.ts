@@ -131,6 +131,7 @@ export class KimuraNode {
       dataDir: config.dataDir,
       params: config.params,
       leaderKey: this.leaderPublicKey,
+      nice: config.workerNice,
       ...(config.role === 'peer' ? { verifiedSet: VerifiedSet.create(VERIFIED_SET_SLOTS) } : {})
     }
     const poolOptions = defaultWorkerPoolOptions()
@@ -144,6 +145,7 @@ export class KimuraNode {
     })
     await p.pool.start()
     const pool = p.pool
+    logger.info({ threads: pool.threads, priority: pool.workerPriority }, 'worker pool started')
 
     const statusAnswer = new StatusAnswer(store, this.leaderKey)
     const storedHeader = (height: number): BlockHeader | undefined => height <= store.tip().height ? statusAnswer.headerAt(height) : undefined
@@ -251,6 +253,7 @@ export class KimuraNode {
       p.producerClient = new ProducerClient({ ...workerConfig, keyFile: config.keyFile, maxPending: config.maxPending }, { onDied: err => { this.reportFatal(err) } })
       await p.producerClient.start()
       const producerClient = p.producerClient
+      logger.info({ priority: producerClient.threadPriority }, 'producer worker started')
       p.producer = new BlockProducer(
         { blockIntervalMs: config.params.blockIntervalMs, maxBlockMessages: config.params.maxBlockMessages },
         {

@@ -21,11 +21,18 @@ export interface WorkerConfig {
    * which checks each message once, at admission.
    */
   verifiedSet?: SharedArrayBuffer
+  /** The nice value worker threads lower themselves to (Linux; 0 leaves them as the main thread). */
+  nice: number
+}
+
+/** warmUp's answer: what lowerThreadPriority did on that worker, e.g. "nice 10". */
+export interface WarmUpOutput {
+  priority: string
 }
 
 /** Task names, as exported by src/workers/pool-worker.ts. */
 export const TASK = {
-  /** Loads the worker's modules and opens its store; answers {}. */
+  /** Loads the worker's modules, lowers its priority and opens its store; answers WarmUpOutput. */
   warmUp: 'warmUp',
   admitMessages: 'admitMessages',
   admitSubmission: 'admitSubmission',
@@ -240,6 +247,8 @@ export type BuildBlockOutput =
 export interface ProducerApi {
   /** The producer's public key, hex: answers once the worker has loaded its key and store. */
   publicKey: () => string
+  /** What lowering the producer thread's priority did (see src/workers/thread-priority.ts). */
+  priority: () => string
   buildBlock: (timestamp: number, maxMessages: number) => BuildBlockOutput
   /**
    * Appends verified messages to `pending` durably. Appends that arrive while the producer is

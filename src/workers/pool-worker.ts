@@ -9,7 +9,7 @@ import { blockToJson } from '../shared/json.js'
 import { buildMerkleTree } from '../shared/merkle-proof.js'
 import type {
   AdmitMessagesInput, AdmitMessagesOutput, AdmitSubmissionInput, AdmitSubmissionOutput, HashBlockInput, HashBlockOutput, ImportBlocksInput, ImportBlocksOutput,
-  MessageTreeInput, MessageTreeOutput, RenderBlockInput, RenderBlockOutput, VerifyMessagesInput, VerifyMessagesOutput
+  MessageTreeInput, MessageTreeOutput, RenderBlockInput, RenderBlockOutput, VerifyMessagesInput, VerifyMessagesOutput, WarmUpOutput
 } from '../shared/thread-contract.js'
 import { admitMessages as admit } from './admit-messages.js'
 import { admitSubmission as admitBody } from './admit-submission.js'
@@ -18,9 +18,8 @@ import { importBlocks as runImport } from './import-blocks.js'
 import { splitIds } from '../shared/verified-messages.js'
 import { workerContext } from './worker-context.js'
 
-export function warmUp (): Record<string, never> {
-  workerContext()
-  return {}
+export function warmUp (): WarmUpOutput {
+  return { priority: workerContext().priority }
 }
 
 export function admitMessages (input: AdmitMessagesInput): AdmitMessagesOutput {

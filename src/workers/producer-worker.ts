@@ -14,14 +14,17 @@ import { ChainStore } from '../shared/store/index.js'
 import type { AppendPendingOutput, BuildBlockOutput, ProducerApi, ProducerConfig, VerifiedMessages } from '../shared/thread-contract.js'
 import { buildBlock } from './build-block.js'
 import { PendingAppender } from './pending-appender.js'
+import { lowerThreadPriority } from './thread-priority.js'
 
 const config = workerData as ProducerConfig
+const priority = lowerThreadPriority(config.nice)
 const key = loadSigningKey(config.keyFile)
 const store = ChainStore.open({ dataDir: config.dataDir, initialize: false })
 const appender = new PendingAppender(store, config.maxPending)
 
 const api: ProducerApi = {
   publicKey: () => toHex(key.publicKey),
+  priority: () => priority,
   buildBlock (timestamp: number, maxMessages: number): BuildBlockOutput {
     const result = buildBlock(store, key, config.params, timestamp, maxMessages)
     return result.ok ? transfer(result, [result.block]) : result

@@ -6,6 +6,7 @@ import { ChainStore } from '../shared/store/index.js'
 import type { WorkerConfig } from '../shared/thread-contract.js'
 import type { BlockRules } from '../shared/validation.js'
 import { VerifiedSet } from '../shared/verified-set.js'
+import { lowerThreadPriority } from './thread-priority.js'
 
 export interface WorkerContext {
   config: WorkerConfig
@@ -13,6 +14,8 @@ export interface WorkerContext {
   leaderKey: Uint8Array
   rules: (now: number) => BlockRules
   verified: VerifiedSet | undefined
+  /** What lowering this thread's priority did (see thread-priority.ts). */
+  priority: string
 }
 
 let context: WorkerContext | undefined
@@ -24,11 +27,12 @@ export function workerContext (): WorkerContext {
     return context
   }
   const config = workerData as WorkerConfig
+  const priority = lowerThreadPriority(config.nice)
   const leaderKey = fromHex(config.leaderKey, 32)
   if (leaderKey === undefined) throw new KimuraError('ERR_INVALID_CONFIG', 'workerData.leaderKey is not a 32-byte hex key')
   // The main thread created and checked the store before starting workers.
   const store = ChainStore.open({ dataDir: config.dataDir, initialize: false })
   const verified = config.verifiedSet === undefined ? undefined : new VerifiedSet(config.verifiedSet)
-  context = { config, store, leaderKey, rules: now => ({ params: config.params, leaderKey, now }), verified }
+  context = { config, store, leaderKey, rules: now => ({ params: config.params, leaderKey, now }), verified, priority }
   return context
 }

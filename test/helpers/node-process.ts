@@ -185,6 +185,11 @@ export class NodeProcess {
     return this.bound.listen ?? []
   }
 
+  /** The running process's id (its main thread's too), if it runs. */
+  get pid (): number | undefined {
+    return this.running ? this.proc?.pid : undefined
+  }
+
   get running (): boolean {
     return this.proc !== undefined && this.exitCode === null && this.exitSignal === null
   }

@@ -120,6 +120,8 @@ export interface TestPoolOptions {
   leaderKey?: string
   /** A peer's table of verified messages (VerifiedSet.create), shared with the workers. */
   verifiedSet?: SharedArrayBuffer
+  /** The nice value the workers lower themselves to; 0 (unchanged) by default. */
+  nice?: number
 }
 
 /**
@@ -156,7 +158,7 @@ export async function admitToPending (pool: WorkerPool, producer: ProducerClient
 export async function createPool (dataDir: string, options: TestPoolOptions = {}, onTaskDone?: (task: TaskName) => void): Promise<WorkerPool> {
   const pool = new WorkerPool(
     { threads: options.threads ?? 2, maxAdmitQueue: options.maxAdmitQueue ?? 64 },
-    { dataDir, params: options.params ?? DEFAULT_PARAMS, leaderKey: options.leaderKey ?? toHex(leaderKey.publicKey), ...(options.verifiedSet === undefined ? {} : { verifiedSet: options.verifiedSet }) },
+    { dataDir, params: options.params ?? DEFAULT_PARAMS, leaderKey: options.leaderKey ?? toHex(leaderKey.publicKey), nice: options.nice ?? 0, ...(options.verifiedSet === undefined ? {} : { verifiedSet: options.verifiedSet }) },
     onTaskDone === undefined ? {} : { onTaskDone }
   )
   await pool.start()
@@ -170,7 +172,7 @@ export async function createPool (dataDir: string, options: TestPoolOptions = {}
 export function producerFor (t: ExecutionContext, dataDir: string, seed: Uint8Array = LEADER_SEED, leaderKeyHex: string = toHex(leaderKey.publicKey), maxPending = DEFAULT_MAX_PENDING): ProducerClient {
   const keyFile = join(dataDir, 'leader.key')
   writeFileSync(keyFile, toHex(seed) + '\n', { mode: 0o600 })
-  const producer = new ProducerClient({ dataDir, params: DEFAULT_PARAMS, leaderKey: leaderKeyHex, keyFile, maxPending })
+  const producer = new ProducerClient({ dataDir, params: DEFAULT_PARAMS, leaderKey: leaderKeyHex, keyFile, maxPending, nice: 0 })
   t.teardown(async () => { await producer.stop() })
   return producer
 }

@@ -4,7 +4,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { errorCode, errorMessage, KimuraError } from '../../shared/errors.js'
 import { DEFAULT_PARAMS } from '../../shared/params.js'
-import { DEFAULT_EVENT_LOOP_RESOLUTION_MS, DEFAULT_MAX_PENDING, LOG_FORMATS, LOG_LEVELS, resolveConfig, type RawOptions } from '../config.js'
+import { DEFAULT_EVENT_LOOP_RESOLUTION_MS, DEFAULT_MAX_PENDING, DEFAULT_WORKER_NICE, LOG_FORMATS, LOG_LEVELS, resolveConfig, type RawOptions } from '../config.js'
 import { KIMURA_VERSION } from '../version.js'
 import { apiOption } from './client-cli.js'
 
@@ -30,6 +30,7 @@ function nodeOptions (cmd: Command): Command {
     .addOption(opt('--log-format <format>', `log format: ${LOG_FORMATS.join(' or ')} (default: pretty on a terminal, else json)`, 'KIMURA_LOG_FORMAT'))
     .addOption(opt('--threads <n>', 'worker threads in the pool (default: one per core)', 'KIMURA_THREADS'))
     .addOption(opt('--event-loop-resolution-ms <n>', `how often the event-loop delay metrics sample, in milliseconds (default: ${DEFAULT_EVENT_LOOP_RESOLUTION_MS}; 10 for fine percentiles, at about 0.5 % of a core)`, 'KIMURA_EVENT_LOOP_RESOLUTION_MS'))
+    .addOption(opt('--worker-nice <n>', 'the nice value (0 to 19) of the worker threads, on Linux: verification, imports and block production yield the CPU to the main thread\'s networking and timers when the cores are busy; 0 runs them as the main thread', 'KIMURA_WORKER_NICE', String(DEFAULT_WORKER_NICE)))
     .addOption(opt('--max-pending <n>', 'leader: the most messages waiting in the pending pool; a submission beyond it is refused whole (503 POOL_FULL)', 'KIMURA_MAX_PENDING', String(DEFAULT_MAX_PENDING)))
     .addOption(opt('--allow-peers <peerid,...>', 'connect only with these libp2p peer ids (plus those of --leader-addr and --peers); others are closed after the handshake (default: anyone)', 'KIMURA_ALLOW_PEERS'))
 }

@@ -5,7 +5,7 @@ import { KimuraError } from '../../shared/errors.js'
 import {
   TASK, type AdmitMessagesInput, type AdmitMessagesOutput, type AdmitSubmissionInput, type AdmitSubmissionOutput,
   type HashBlockInput, type HashBlockOutput, type ImportBlocksInput, type ImportBlocksOutput, type MessageTreeOutput,
-  type RenderBlockInput, type RenderBlockOutput, type VerifyMessagesInput, type VerifyMessagesOutput, type WorkerConfig
+  type RenderBlockInput, type RenderBlockOutput, type VerifyMessagesInput, type VerifyMessagesOutput, type WarmUpOutput, type WorkerConfig
 } from '../../shared/thread-contract.js'
 import { toTransferable } from '../../shared/bytes.js'
 import type { WorkerPoolOptions } from './options.js'
@@ -61,6 +61,7 @@ export class WorkerPool {
   private readonly rendered = new ByteCache<string | null>(RENDER_CACHE, json => json?.length ?? 0)
   private readonly trees = new ByteCache<BlockTree | null>(TREE_CACHE, tree => tree?.nodes.byteLength ?? 0)
   private readonly inFlight = new Set<Promise<unknown>>()
+  private priorities: string[] = []
 
   constructor (
     private readonly options: WorkerPoolOptions,
@@ -70,6 +71,11 @@ export class WorkerPool {
 
   get threads (): number {
     return this.options.threads
+  }
+
+  /** What each worker's warm-up did to its thread's priority (distinct answers), for the log. */
+  get workerPriority (): string {
+    return this.priorities.join('; ')
   }
 
   /** Tasks waiting for a worker. */
@@ -97,7 +103,8 @@ export class WorkerPool {
     this.pool.on('error', (err: Error) => { this.hooks.onWorkerFailed?.(err, undefined, this.liveWorkers()) })
     // Node 20 can abort the process when a worker is terminated while it still loads modules
     // (a stop right after start): a warm-up task per worker makes start() return after that.
-    await Promise.all(Array.from({ length: this.options.threads }, async () => await this.run('warmUp', {}, [])))
+    const warmed = await Promise.all(Array.from({ length: this.options.threads }, async () => await this.run<WarmUpOutput>('warmUp', {}, [])))
+    this.priorities = [...new Set(warmed.map(w => w.priority))]
   }
 
   /**

@@ -23,10 +23,16 @@ export class ProducerClient {
   private readonly appending = new Set<Promise<unknown>>()
   /** Rejects when the running worker ends unexpectedly. */
   private died: Promise<never> = new Promise<never>(() => {})
+  private priority = ''
 
   constructor (private readonly config: ProducerConfig, private readonly hooks: ProducerClientHooks = {}) {}
 
   /** Starts the worker and waits until it has loaded its key and store. */
+  /** What the worker did to its thread's priority, for the log ('' before start). */
+  get threadPriority (): string {
+    return this.priority
+  }
+
   async start (): Promise<void> {
     if (this.worker !== undefined) return
     const worker = new Worker(WORKER_URL, { workerData: this.config, resourceLimits: WORKER_HEAP_LIMITS })
@@ -51,6 +57,7 @@ export class ProducerClient {
     try {
       const publicKey = await Promise.race([this.api.publicKey(), this.died])
       if (publicKey !== this.config.leaderKey) throw new KimuraError('ERR_KEY_FILE', 'the key file does not hold the configured leader key')
+      this.priority = await Promise.race([this.api.priority(), this.died])
       started = true
     } catch (err) {
       await this.stop()

@@ -2,7 +2,8 @@
 // options, and `kimura submit --wait` end to end against a running leader.
 import '../../../src/shared/polyfill.js'
 import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { getPriority } from 'node:os'
 import { join, resolve } from 'node:path'
 import test from 'ava'
 import { getMessage, readChain } from '../../helpers/api-client.js'
@@ -73,6 +74,31 @@ test.serial('--event-loop-resolution-ms out of range exits non-zero before the n
   t.not(run.code, null, 'the leader kept running with a resolution of 0 ms')
   t.regex(run.stderr, /--event-loop-resolution-ms must be an integer from 1 to 60000/)
   t.false(existsSync(join(cwd, 'db')), 'a misconfigured leader created its data directory')
+})
+
+/** The nice value of each thread of process `pid`, by thread id (field 19 of /proc/<pid>/task/<tid>/stat). */
+function threadNices (pid: number): Map<number, number> {
+  return new Map(readdirSync(`/proc/${pid}/task`).map(tid => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
+    return [Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])]
+  }))
+}
+
+;(process.platform === 'linux' && getPriority() < 10 ? test.serial : test.serial.skip)('a leader runs its pool workers and its producer at the default --worker-nice 10, below its main thread; --worker-nice 20 is refused', async t => {
+  const leader = await startLeader(t, { blockIntervalMs: 300, logLevel: 'info', extraArgs: ['--threads', '2'] })
+  const pid = leader.pid ?? t.fail('the leader is not running')
+  const nices = threadNices(pid)
+  const all = [...nices.values()]
+  t.is(all.filter(n => n === 10).length, 3, `thread nice values: ${all.join(' ')}`)
+  // The main thread (its thread id is the pid) keeps the priority it was started with.
+  t.is(nices.get(pid), getPriority())
+  t.regex(leader.output, /"priority":"nice 10"[^\n]*worker pool started/)
+  t.regex(leader.output, /"priority":"nice 10"[^\n]*producer worker started/)
+
+  const cwd = tempDir(t)
+  const run = await runMain(['--leader', '--db', join(cwd, 'db'), '--api', 'off', '--listen', '/ip4/127.0.0.1/tcp/0', '--worker-nice', '20'], { cwd, timeoutMs: 10_000 })
+  t.not(run.code, 0)
+  t.regex(run.stderr, /--worker-nice must be an integer from 0 to 19/)
 })
 
 test.serial('`submit --wait` signs, submits and follows a message into a block', async t => {

@@ -107,7 +107,7 @@ test.serial('start() rejects when the key file holds another key than the config
 
 test.serial('start() rejects when the key file cannot be read', async t => {
   const leader = await startPool(t)
-  const producer = new ProducerClient({ dataDir: leader.dataDir, params: DEFAULT_PARAMS, leaderKey: toHex(leaderKey.publicKey), keyFile: join(leader.dataDir, 'missing.key'), maxPending: 10 })
+  const producer = new ProducerClient({ dataDir: leader.dataDir, params: DEFAULT_PARAMS, leaderKey: toHex(leaderKey.publicKey), keyFile: join(leader.dataDir, 'missing.key'), maxPending: 10, nice: 0 })
   t.teardown(async () => { await producer.stop() })
   await t.throwsAsync(producer.start(), { instanceOf: KimuraError })
   await t.throwsAsync(producer.buildBlock(Date.now(), 10), { instanceOf: KimuraError, code: 'ERR_POOL_STOPPED' })

@@ -185,7 +185,7 @@ test('keys come from 32-byte seeds only', t => {
 const LEADER_ADDR = '/ip4/127.0.0.1/tcp/1/p2p/12D3KooWD3eckifWpRn9wQpMG9R9hX3sD158z7EqHWmweQAJU5SA'
 
 function peerOptions (leaderKeyHex: string): RawOptions {
-  return { db: 'kimura-data', listen: '/ip4/127.0.0.1/tcp/0', api: 'off', blockIntervalMs: '1000', logLevel: 'info', maxPending: '1000', leaderAddr: LEADER_ADDR, leaderKey: leaderKeyHex }
+  return { db: 'kimura-data', listen: '/ip4/127.0.0.1/tcp/0', api: 'off', blockIntervalMs: '1000', logLevel: 'info', maxPending: '1000', workerNice: '10', leaderAddr: LEADER_ADDR, leaderKey: leaderKeyHex }
 }
 
 test('--leader-key refuses the identity point, every small-order, non-canonical or off-curve key: ERR_INVALID_CONFIG', t => {
