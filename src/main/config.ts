@@ -27,10 +27,14 @@ export const DEFAULT_MAX_PENDING = 1_000_000
 export const DEFAULT_EVENT_LOOP_RESOLUTION_MS = 100
 
 /**
- * --worker-nice's default: the pool's and the producer's threads run at nice 10, below the
- * main thread (src/workers/thread-priority.ts says why).
+ * --worker-nice's default: 0, the worker threads run as the main thread. A nice value orders
+ * the worker threads below every other thread of the same scheduling group, not only below
+ * their own main thread: on a machine shared with other busy processes they starve. The
+ * 20-node testnet (20 nodes on 2 cores) broke with 10: the leader's pool, behind 19 peers' main
+ * threads, answered its API too late for the runner to read the chain. On a machine of its
+ * own, 10 lets the main thread go first (src/workers/thread-priority.ts has the figures).
  */
-export const DEFAULT_WORKER_NICE = 10
+export const DEFAULT_WORKER_NICE = 0
 
 export interface ApiAddress {
   host: string

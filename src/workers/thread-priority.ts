@@ -1,10 +1,11 @@
-// Worker threads run at a lower scheduling priority than the main thread, which owns the
-// sockets and the block timer. A node's work is verification and imports in the pool; when
+// --worker-nice: worker threads at a lower scheduling priority than the main thread, which owns
+// the sockets and the block timer. A node's work is verification and imports in the pool; when
 // they saturate the cores, the main thread still gets the CPU as soon as it has work, so gossip,
-// sync answers, the API and the timers do not wait behind a batch of signature checks. Idle
-// cores are used all the same: a nice value only orders the threads that want the CPU.
-// (bench:e2e, leader and 2 peers on 2 cores: the leader's event-loop p99 at saturation went
-// from 151–156 ms to 56–75 ms with the pool and the producer at nice 10.)
+// sync answers and the timers do not wait behind a batch of signature checks. Idle cores are
+// used all the same: a nice value only orders the threads that want the CPU. (bench:e2e, leader
+// and 2 peers on 2 cores: the leader's event-loop p99 at saturation went from 151–156 ms to
+// 54–76 ms with the pool and the producer at nice 10.) Off by default: the workers then also
+// yield to every other busy process of their scheduling group (config.ts says why).
 import { getPriority, setPriority } from 'node:os'
 
 /**

@@ -30,7 +30,7 @@ function nodeOptions (cmd: Command): Command {
     .addOption(opt('--log-format <format>', `log format: ${LOG_FORMATS.join(' or ')} (default: pretty on a terminal, else json)`, 'KIMURA_LOG_FORMAT'))
     .addOption(opt('--threads <n>', 'worker threads in the pool (default: one per core)', 'KIMURA_THREADS'))
     .addOption(opt('--event-loop-resolution-ms <n>', `how often the event-loop delay metrics sample, in milliseconds (default: ${DEFAULT_EVENT_LOOP_RESOLUTION_MS}; 10 for fine percentiles, at about 0.5 % of a core)`, 'KIMURA_EVENT_LOOP_RESOLUTION_MS'))
-    .addOption(opt('--worker-nice <n>', 'the nice value (0 to 19) of the worker threads, on Linux: verification, imports and block production yield the CPU to the main thread\'s networking and timers when the cores are busy; 0 runs them as the main thread', 'KIMURA_WORKER_NICE', String(DEFAULT_WORKER_NICE)))
+    .addOption(opt('--worker-nice <n>', 'the nice value (0 to 19) of the worker threads, on Linux: with 10 on a machine of its own, verification, imports and block production yield the CPU to the main thread\'s networking and timers when the cores are busy (they yield to every other process too); 0 runs them as the main thread', 'KIMURA_WORKER_NICE', String(DEFAULT_WORKER_NICE)))
     .addOption(opt('--max-pending <n>', 'leader: the most messages waiting in the pending pool; a submission beyond it is refused whole (503 POOL_FULL)', 'KIMURA_MAX_PENDING', String(DEFAULT_MAX_PENDING)))
     .addOption(opt('--allow-peers <peerid,...>', 'connect only with these libp2p peer ids (plus those of --leader-addr and --peers); others are closed after the handshake (default: anyone)', 'KIMURA_ALLOW_PEERS'))
 }

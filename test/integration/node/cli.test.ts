@@ -84,8 +84,8 @@ function threadNices (pid: number): Map<number, number> {
   }))
 }
 
-;(process.platform === 'linux' && getPriority() < 10 ? test.serial : test.serial.skip)('a leader runs its pool workers and its producer at the default --worker-nice 10, below its main thread; --worker-nice 20 is refused', async t => {
-  const leader = await startLeader(t, { blockIntervalMs: 300, logLevel: 'info', extraArgs: ['--threads', '2'] })
+;(process.platform === 'linux' && getPriority() < 10 ? test.serial : test.serial.skip)('a leader with --worker-nice 10 runs its pool workers and its producer at nice 10, below its main thread; by default they stay as it; 20 is refused', async t => {
+  const leader = await startLeader(t, { blockIntervalMs: 300, logLevel: 'info', extraArgs: ['--threads', '2', '--worker-nice', '10'] })
   const pid = leader.pid ?? t.fail('the leader is not running')
   const nices = threadNices(pid)
   const all = [...nices.values()]
@@ -94,6 +94,11 @@ function threadNices (pid: number): Map<number, number> {
   t.is(nices.get(pid), getPriority())
   t.regex(leader.output, /"priority":"nice 10"[^\n]*worker pool started/)
   t.regex(leader.output, /"priority":"nice 10"[^\n]*producer worker started/)
+
+  const plain = await startLeader(t, { blockIntervalMs: 300, logLevel: 'info', name: 'plain', extraArgs: ['--threads', '2'] })
+  const plainNices = [...threadNices(plain.pid ?? t.fail('the default leader is not running')).values()]
+  t.true(plainNices.every(n => n === getPriority()), `thread nice values: ${plainNices.join(' ')}`)
+  t.regex(plain.output, /"priority":"unchanged \(nice 0\)"[^\n]*worker pool started/)
 
   const cwd = tempDir(t)
   const run = await runMain(['--leader', '--db', join(cwd, 'db'), '--api', 'off', '--listen', '/ip4/127.0.0.1/tcp/0', '--worker-nice', '20'], { cwd, timeoutMs: 10_000 })
