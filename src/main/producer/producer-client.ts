@@ -27,12 +27,12 @@ export class ProducerClient {
 
   constructor (private readonly config: ProducerConfig, private readonly hooks: ProducerClientHooks = {}) {}
 
-  /** Starts the worker and waits until it has loaded its key and store. */
   /** What the worker did to its thread's priority, for the log ('' before start). */
   get threadPriority (): string {
     return this.priority
   }
 
+  /** Starts the worker and waits until it has loaded its key and store. */
   async start (): Promise<void> {
     if (this.worker !== undefined) return
     const worker = new Worker(WORKER_URL, { workerData: this.config, resourceLimits: WORKER_HEAP_LIMITS })
