@@ -69,12 +69,12 @@ export class EquivocationGuard {
   }
 
   /**
-   * `header` is leader-signed and one above this node's tip, but its parent is not this node's
-   * tip: the leader signed another block at the tip's height.
+   * `header` is leader-signed and `parent` is this node's block one below it (its tip, for a
+   * gossiped block): if `header` links to another block, the leader signed two at that height.
    */
-  checkParent (header: BlockHeader, tip: BlockHeader, source: string, block?: Uint8Array): boolean {
-    if (bytesEqual(header.prevHash, blockHash(tip))) return false
-    this.record(tip.height, tip, header, source, block)
+  checkParent (header: BlockHeader, parent: BlockHeader, source: string, block?: Uint8Array): boolean {
+    if (bytesEqual(header.prevHash, blockHash(parent))) return false
+    this.record(parent.height, parent, header, source, block)
     return true
   }
 
@@ -90,10 +90,8 @@ export class EquivocationGuard {
     if (!shape.ok) return false
     const { header } = shape.value
     const parent = header.height > 0 ? this.modules.storedHeader(header.height - 1) : undefined
-    if (parent === undefined || bytesEqual(header.prevHash, blockHash(parent))) return false
-    if (!verifyHeaderSignature(header, this.modules.leaderKey).ok) return false
-    this.record(parent.height, parent, header, source, block)
-    return true
+    if (parent === undefined || !verifyHeaderSignature(header, this.modules.leaderKey).ok) return false
+    return this.checkParent(header, parent, source, block)
   }
 
   private record (height: number, ours: BlockHeader, theirs: BlockHeader, source: string, block?: Uint8Array): void {

@@ -2,12 +2,13 @@
 // options, and `kimura submit --wait` end to end against a running leader.
 import '../../../src/shared/polyfill.js'
 import { execFile } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { getPriority } from 'node:os'
 import { join, resolve } from 'node:path'
 import test from 'ava'
 import { getMessage, readChain } from '../../helpers/api-client.js'
 import { createNodeProcess, MAIN, startLeader, tempDir } from '../../helpers/node-process.js'
+import { threadNices } from '../../helpers/thread-nice.js'
 
 interface Run {
   code: number | null
@@ -75,14 +76,6 @@ test.serial('--event-loop-resolution-ms out of range exits non-zero before the n
   t.regex(run.stderr, /--event-loop-resolution-ms must be an integer from 1 to 60000/)
   t.false(existsSync(join(cwd, 'db')), 'a misconfigured leader created its data directory')
 })
-
-/** The nice value of each thread of process `pid`, by thread id (field 19 of /proc/<pid>/task/<tid>/stat). */
-function threadNices (pid: number): Map<number, number> {
-  return new Map(readdirSync(`/proc/${pid}/task`).map(tid => {
-    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')
-    return [Number(tid), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])]
-  }))
-}
 
 ;(process.platform === 'linux' && getPriority() < 10 ? test.serial : test.serial.skip)('a leader with --worker-nice 10 runs its pool workers and its producer at nice 10, below its main thread; by default they stay as it; 20 is refused', async t => {
   const leader = await startLeader(t, { blockIntervalMs: 300, logLevel: 'info', extraArgs: ['--threads', '2', '--worker-nice', '10'] })

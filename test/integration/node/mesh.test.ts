@@ -90,6 +90,13 @@ async function forkedChains (t: Parameters<typeof startLeader>[0]): Promise<{ le
   return { leaderKey, leader, peer, fork }
 }
 
+interface Evidence { height: number, source: string, ours: { hash: string }, theirs: { hash: string } }
+
+/** The evidence file a node wrote when it saw two leader-signed blocks at one height. */
+function readEvidence (node: NodeProcess): Evidence {
+  return JSON.parse(readFileSync(join(node.spec.dataDir, 'equivocation.json'), 'utf8')) as Evidence
+}
+
 async function equivocationsCounted (node: NodeProcess): Promise<number> {
   return metricValue(await getMetrics(node), 'kimura_equivocations_total') ?? 0
 }
@@ -104,9 +111,8 @@ test('two leader-signed blocks at one height: the node that sees both keeps the 
   // it, or by sync (a leader-signed block on another parent) when it is.
   await waitFor(async () => await equivocationsCounted(witness) >= 1, 45_000, 'the witness to count an equivocation')
   t.regex(witness.output, /"level":60[^\n]*leader equivocation/)
-  const evidence = join(witness.spec.dataDir, 'equivocation.json')
-  t.true(existsSync(evidence))
-  const kept = JSON.parse(readFileSync(evidence, 'utf8')) as { height: number, source: string, ours: { hash: string }, theirs: { hash: string } }
+  t.true(existsSync(join(witness.spec.dataDir, 'equivocation.json')))
+  const kept = readEvidence(witness)
   t.not(kept.ours.hash, kept.theirs.hash)
   t.log(`evidence at height ${kept.height}, from ${kept.source}`)
   // It stopped following: its height no longer grows while the leader's chain does. (Not the
@@ -136,7 +142,7 @@ test('a node that follows the copy\'s chain finds the fork when it syncs the oth
   const rejoined = createNodeProcess(t, { leader: false, blockIntervalMs: INTERVAL_MS, leaderKey, name: 'rejoined', dataDir: follower.spec.dataDir, extraArgs: ['--peers', `${(await peer.status()).listen[0]},${(await fork.status()).listen[0]}`] })
   await rejoined.start()
   await waitFor(async () => await equivocationsCounted(rejoined) >= 1, 30_000, 'the rejoined follower to count an equivocation')
-  const kept = JSON.parse(readFileSync(join(rejoined.spec.dataDir, 'equivocation.json'), 'utf8')) as { height: number, source: string, ours: { hash: string }, theirs: { hash: string } }
+  const kept = readEvidence(rejoined)
   t.not(kept.ours.hash, kept.theirs.hash)
   t.log(`evidence at height ${kept.height}, from ${kept.source}`)
   t.regex(rejoined.output, /"level":60[^\n]*leader equivocation/)
