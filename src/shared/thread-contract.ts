@@ -111,9 +111,10 @@ export type AppendPendingOutput =
   | { ok: false, code: PendingRefusal, reason: string }
 
 // hashBlock, then verifyMessages: a large block is checked in steps across every worker --------
-// hashBlock (one worker) decodes it, hashes every id and checks uniqueness and the root, so a
-// block that repeats ids costs no message signature; then one verifyMessages slice per worker
-// checks the signatures, reading only its own messages through the offsets hashBlock found.
+// hashBlock (one worker) decodes it, hashes every id and checks uniqueness within the block and
+// the root, so a block that repeats ids costs no message signature; then one verifyMessages
+// slice per worker checks the signatures, reading only its own messages through the offsets
+// hashBlock found. Uniqueness against the chain is the import task's, run in height order.
 
 export interface HashBlockInput {
   /** The whole encoded Block, shared by every task that reads it. */

@@ -2,15 +2,20 @@
 // contract): hashBlock on one worker, then verifyMessages slices on every worker.
 import { decodeBlock, decodeMessage } from '../shared/codec.js'
 import { HASH_BYTES, type NetworkParams } from '../shared/params.js'
-import type { ChainStore } from '../shared/store/index.js'
 import type { HashBlockOutput, VerifyMessagesInput, VerifyMessagesOutput } from '../shared/thread-contract.js'
 import type { Message } from '../shared/types.js'
 import { hashMessageIds, validateMessageIds, verifyMessageSignatures } from '../shared/validation.js'
 import { joinIds } from '../shared/verified-messages.js'
 import { VerifiedSet } from '../shared/verified-set.js'
 
-/** Decodes the block, hashes every id, and checks size limits, uniqueness (block and chain) and the root. */
-export function hashBlock (store: ChainStore, params: NetworkParams, bytes: Uint8Array): HashBlockOutput {
+/**
+ * Decodes the block, hashes every id, and checks size limits, uniqueness within the block and
+ * the root. Not uniqueness against the chain: this step runs beside the import queue, so the
+ * same block may be committed meanwhile (by gossip while sync fetched it, or the other way),
+ * and its ids would read as repeats of themselves: an honest peer's block refused and the peer
+ * demoted. The import task checks the chain, in order, after the parent is stored.
+ */
+export function hashBlock (params: NetworkParams, bytes: Uint8Array): HashBlockOutput {
   const raw: Uint8Array[] = []
   const decoded = decodeBlock(bytes, raw)
   if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: decoded.reason }
@@ -18,7 +23,7 @@ export function hashBlock (store: ChainStore, params: NetworkParams, bytes: Uint
   if (messages.length > params.maxBlockMessages) return { ok: false, code: 'BLOCK_TOO_MANY_MESSAGES', reason: `${messages.length} messages, the limit is ${params.maxBlockMessages}` }
   const ids = hashMessageIds(messages, params)
   if (!ids.ok) return ids
-  const unique = validateMessageIds(header, ids.value, id => store.messages.has(id))
+  const unique = validateMessageIds(header, ids.value, () => false)
   if (!unique.ok) return unique
   const idBytes = joinIds(ids.value)
   const offsets = new Uint32Array(raw.length * 2)

@@ -32,8 +32,7 @@ export function admitSubmission (input: AdmitSubmissionInput): AdmitSubmissionOu
 }
 
 export function hashBlock (input: HashBlockInput): HashBlockOutput {
-  const { store, config } = workerContext()
-  return hashBlockBody(store, config.params, new Uint8Array(input.block))
+  return hashBlockBody(workerContext().config.params, new Uint8Array(input.block))
 }
 
 export function verifyMessages (input: VerifyMessagesInput): VerifyMessagesOutput {

@@ -1,7 +1,7 @@
 // Imports blocks from gossip and sync into the store through the worker pool, one run at a
 // time so that blocks commit strictly in height order. A large block is checked in steps
 // before its import task: its header signature on this thread (one verification: a forged
-// block costs nothing more), then hashBlock (ids, uniqueness, root) on one worker, then its
+// block costs nothing more), then hashBlock (ids, uniqueness within the block, root) on one worker, then its
 // signatures in one slice per worker. Small blocks are validated whole inside the import task,
 // which checks the header first too.
 import { copyBytes } from '../../shared/bytes.js'
@@ -40,9 +40,9 @@ export interface ImportOptions {
   /** The caller has verified every header's signature against the leader key already. */
   headersVerified?: boolean
   /**
-   * Called once a large block's header signature, message ids, uniqueness and root have held,
-   * before its message signatures are checked: it may be forwarded (SPEC 5). Not called for a
-   * block validated whole by the import task.
+   * Called once a large block's header signature, message ids, uniqueness within the block
+   * and root have held, before its message signatures are checked: it may be forwarded (SPEC
+   * 5). Not called for a block validated whole by the import task.
    */
   onChecked?: () => void
 }

@@ -1,5 +1,6 @@
 // A peer's relay retry: what it acknowledged is published again while no stored block includes
-// it, oldest first, at most maxSends times in all, and forgotten once a block includes it.
+// it, oldest first, each wait twice the one before up to a cap, at most maxSends times in all,
+// and forgotten once a block includes it.
 import '../../../src/shared/polyfill.js'
 import { setTimeout as sleep } from 'node:timers/promises'
 import test from 'ava'
@@ -13,7 +14,7 @@ const entry = (n: number): { id: Uint8Array, encoded: Uint8Array } => ({ id: ID(
 
 function retry (options: Partial<RelayRetryOptions>, included: Set<string>): { relay: RelayRetry, published: string[] } {
   const published: string[] = []
-  const relay = new RelayRetry({ resendAfterMs: 60, checkIntervalMs: 15, maxSends: 3, maxTracked: 100, ...options }, {
+  const relay = new RelayRetry({ resendAfterMs: 60, maxResendIntervalMs: 10_000, checkIntervalMs: 15, maxSends: 3, maxTracked: 100, ...options }, {
     isIncluded: id => included.has(toHex(id)),
     publish: async payload => { published.push(toHex(payload)); return await Promise.resolve(1) },
     logger: pino({ level: 'silent' })
@@ -56,4 +57,20 @@ test('beyond maxTracked the oldest messages are dropped, not the newest', async 
   await sleep(60)
   t.deepEqual(published.slice(0, 2).sort(), [toHex(PAYLOAD(5)), toHex(PAYLOAD(6))].sort())
   t.false(published.includes(toHex(PAYLOAD(4))), 'the oldest was dropped')
+})
+
+test('each wait between sends is twice the one before, up to maxResendIntervalMs', async t => {
+  // Waits of 40, 80, 160 and 320 ms: resends near 40, 120 and 280 ms into a 330 ms window,
+  // where a fixed 40 ms wait would resend 8 times.
+  const doubling = retry({ resendAfterMs: 40, checkIntervalMs: 10, maxSends: 100 }, new Set())
+  // Capped at the first wait: a resend every 40 ms.
+  const capped = retry({ resendAfterMs: 40, maxResendIntervalMs: 40, checkIntervalMs: 10, maxSends: 100 }, new Set())
+  for (const { relay } of [doubling, capped]) {
+    t.teardown(() => { relay.stop() })
+    relay.track([entry(7)])
+    relay.start()
+  }
+  await sleep(330)
+  t.true(doubling.published.length >= 2 && doubling.published.length <= 4, `doubling waits: ${doubling.published.length} resends`)
+  t.true(capped.published.length >= 5, `capped waits: ${capped.published.length} resends`)
 })

@@ -224,6 +224,26 @@ test.serial('a large block that repeats a message is refused with BLOCK_DUPLICAT
   t.is(peer.store.tip().height, 0)
 })
 
+test.serial('a large block imported again once stored counts as known, as when gossip and sync bring it at once; one repeating a message of the chain is still refused', async t => {
+  const peer = await startPeer(t)
+  const large = block1With(makeMessages(300, { contentBytes: 8 }))
+  t.like(await peer.importer.importBlocks([encoded(large)], 'gossip'), { imported: 1, known: 0 })
+  // Sync fetched the same block while gossip imported it: its checks run after the commit.
+  const again = await peer.importer.importBlocks([encoded(large)], 'sync')
+  t.like(again, { imported: 0, known: 1 })
+  t.is(again.error, undefined)
+
+  const messages = makeMessages(300, { contentBytes: 8, nonceStart: 1000 })
+  messages[200] = large.block.messages[5]
+  const block2 = buildSignedBlock(leaderKey, { height: 2, timestamp: BASE_TIMESTAMP + 1, prevHash: large.hash, messages })
+  const before = snapshot(peer.store, messages)
+  const refused = await peer.importer.importBlocks([encoded(block2)])
+  t.like(refused, { imported: 0, error: { code: 'BLOCK_DUPLICATE_MESSAGE' } })
+  t.regex(refused.error?.reason ?? '', /message 200 is already in the chain/)
+  t.deepEqual(snapshot(peer.store, messages), before)
+  t.is(peer.store.tip().height, 1)
+})
+
 test.serial('a large block whose header signature does not verify costs no pool task at all', async t => {
   const peer = await startPeer(t)
   const big = block1With(makeMessages(1000, { contentBytes: 8 }))
