@@ -41,5 +41,12 @@ export function errorCode (err: unknown): string {
 }
 
 export function errorMessage (err: unknown): string {
-  return err instanceof Error ? err.message : String(err)
+  if (err instanceof Error) return err.message
+  // libp2p's streams may reject with the DOM Event that ended them (an 'abort' or a 'close'),
+  // whose String() is "[object Event]": say which event, or the error it carries.
+  if (err instanceof Event) {
+    const carried: unknown = (err as Event & { error?: unknown }).error
+    return carried === undefined ? `an event of type '${err.type}'` : errorMessage(carried)
+  }
+  return String(err)
 }
