@@ -1,9 +1,10 @@
 // Imports blocks from gossip and sync into the store through the worker pool, one run at a
 // time so that blocks commit strictly in height order. A large block is checked in steps
 // before its import task: its header signature on this thread (one verification: a forged
-// block costs nothing more), then hashBlock (ids, uniqueness within the block, root) on one worker, then its
-// signatures in one slice per worker. Small blocks are validated whole inside the import task,
-// which checks the header first too.
+// block costs nothing more), then hashBlock (ids, uniqueness within the block, root) on one
+// worker, then its signatures in one slice per worker; the import task checks it against the
+// chain. Small blocks are validated whole inside the import task, which checks the header
+// first too.
 import { copyBytes } from '../../shared/bytes.js'
 import { decodeBlockHeader } from '../../shared/codec.js'
 import type { ChainStore, ChainTip } from '../../shared/store/index.js'
