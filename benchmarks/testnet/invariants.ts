@@ -31,6 +31,8 @@ export interface MissingFate {
   sampled: number
   /** Admitted, still waiting for a block. */
   pending: number
+  /** In a block above the height checked, stored after the wait gave up. */
+  includedLater: number
   /** 404: the leader never admitted it (a peer's relay that did not arrive, or was dropped). */
   unknown: number
 }
@@ -82,7 +84,7 @@ export function exactlyOnce (chain: readonly ChainBlock[], height: number, acked
       detail: ok
         ? `${acked.size} acknowledged messages, each in exactly one block of 1..${height} (${unacknowledged} unacknowledged ones included too)`
         : `${missing.length} acknowledged messages missing${missing.length > 0
-          ? ` (acknowledged by ${Object.entries(missingBy).map(([n, c]) => `${n} ${c}`).join(', ')}; e.g. ${missing.slice(0, EXAMPLES).join(', ')})${leaderFate === undefined ? '' : `; of ${leaderFate.sampled} looked up on the leader, ${leaderFate.pending} pending, ${leaderFate.unknown} unknown to it`}`
+          ? ` (acknowledged by ${Object.entries(missingBy).map(([n, c]) => `${n} ${c}`).join(', ')}; e.g. ${missing.slice(0, EXAMPLES).join(', ')})${leaderFate === undefined ? '' : `; of ${leaderFate.sampled} looked up on the leader, ${leaderFate.pending} pending, ${leaderFate.includedLater} in a later block, ${leaderFate.unknown} unknown to it`}`
           : ''}, ${anyDuplicate} ids in more than one block`
     }
   }

@@ -4,6 +4,7 @@
 // light: node logs go straight to files and are read once at the end, and the only periodic
 // work is a status poll every second while it waits for the nodes.
 import { setTimeout as sleep } from 'node:timers/promises'
+import { DEFAULT_RELAY_RETRY } from '../../src/main/chain/relay-retry.js'
 import { faultOutcomes, figures, nodeRows, type RunRecord } from './analysis.js'
 import { readChain, getBlockJson, type ChainBlock } from './chain.js'
 import { runFault, type FaultRecord } from './faults.js'
@@ -157,15 +158,20 @@ export class Testnet {
 
   /**
    * Every acknowledged message in the leader's chain (waiting as long as more of them keep
-   * arriving, up to 30 s or 20 intervals without one), then every node at that height; then the
-   * quiet stretch.
+   * arriving, up to 30 s, 20 intervals or a peer's first two resend waits without one), then
+   * every node at that height; then the quiet stretch.
    */
   async wait (): Promise<void> {
     const leader = this.nodes[0]
     const acked = this.need(this.generator).acked
     const found = new Set<string>()
     let readUpTo = 0
-    const patienceMs = Math.max(30_000, 20 * this.options.blockIntervalMs)
+    // A relay dropped on the way arrives with a peer's resend (RelayRetry): 45 s after the
+    // first send, and 90 s after that one if the first resend was dropped too. Waiting less
+    // counted such messages as lost: in a 50-node run, all 200 of them sampled were in blocks
+    // by the time the runner looked them up.
+    const { resendAfterMs } = DEFAULT_RELAY_RETRY
+    const patienceMs = Math.max(30_000, 20 * this.options.blockIntervalMs, 3 * resendAfterMs + 15_000)
     let lastProgress = Date.now()
     let lastFound = -1
     await this.waitUntil(async () => {
@@ -280,15 +286,18 @@ export class Testnet {
   }
 }
 
-/** What the leader says of each of `ids`: pending (admitted, no block yet) or unknown (404). */
+/** What the leader says of each of `ids`: pending (admitted, no block yet), included later, or unknown (404). */
 async function missingFate (leader: TestnetNode, ids: string[]): Promise<MissingFate> {
-  const fate: MissingFate = { sampled: 0, pending: 0, unknown: 0 }
+  const fate: MissingFate = { sampled: 0, pending: 0, includedLater: 0, unknown: 0 }
   for (const id of ids) {
     try {
       const res = await fetch(`${leader.api}/v1/messages/${id}`, { signal: AbortSignal.timeout(5000) })
       fate.sampled++
       if (res.status === 404) fate.unknown++
-      else if (res.status === 200 && (await res.json() as { height: number | null }).height === null) fate.pending++
+      else if (res.status === 200) {
+        if ((await res.json() as { height: number | null }).height === null) fate.pending++
+        else fate.includedLater++
+      }
     } catch {
       // Not counted.
     }
