@@ -31,6 +31,7 @@ import { STATUS_PROTOCOL, askStatus, checkStatus, createStatusHandler } from './
 import { SyncLimits } from './sync-limits.js'
 import { MAX_SYNC_STREAMS_PER_CONNECTION, SYNC_PROTOCOL, createSyncHandler, requestBlocks } from './sync-protocol.js'
 import type { BlockSource, GossipHandler, NetworkEvents, SyncNetwork } from './types.js'
+import { installYamuxWindowRule } from './yamux-window.js'
 
 export interface NetworkModules {
   logger: Logger
@@ -162,6 +163,7 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
     const { options } = this
     const allowPeers = options.allowPeers === undefined ? undefined : [...options.allowPeers, ...this.configured.map(p => p.peerId.toString())]
     const registry = this.modules.metricsRegistry
+    if (!installYamuxWindowRule()) this.log.warn('@libp2p/yamux changed: every data frame read is answered by a window update (twice the frames)')
     try {
       return await createLibp2p({
         privateKey,
