@@ -1,10 +1,10 @@
 // When a Yamux stream grants its sender more receive window (SPEC 5 runs every stream over
 // Yamux). @libp2p/yamux 8 sends a WINDOW_UPDATE after every data frame it reads, so each gossip
 // frame a node receives costs a second frame back: 12 bytes of Yamux, 18 of Noise, two socket
-// writes on this side, a read, a decryption and a decode on the other. That was a third of the
-// receive path's CPU in a profile of an idle peer. go-yamux and rust-yamux grant credit only
-// once half of the window has been read, which the Yamux spec leaves to the receiver; this
-// applies that rule to @libp2p/yamux's streams.
+// writes on this side, a read, a decryption and a decode on the other: a third of the samples
+// of the receive path in a profile of a peer (its effect shows under load; an idle node's CPU
+// goes elsewhere). go-yamux and rust-yamux grant credit only once half of the window has been
+// read, which the Yamux spec leaves to the receiver; this applies that rule to @libp2p/yamux.
 //
 // Why it is safe: the sender may send while its credit, which equals this side's
 // recvWindowCapacity less the bytes in flight, is above zero. Skipping the update only while
