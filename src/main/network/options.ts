@@ -63,7 +63,7 @@ export const DEFAULT_NETWORK_OPTIONS: Readonly<Defaults> = Object.freeze({
   // connection within about 15 s. Every 30 s was tried: 5 idle nodes used a fifth less CPU
   // (1.14-1.48 % of a core a peer, against 1.64-1.68 %), but 20 saturated nodes (1 s blocks,
   // 400 msg/s, same seed) fared far worse: propagation p50 45 s against 8.5 s, 14,016
-  // messages acknowledged against 19,692, since lagging connections were kept longer.
+  // messages acknowledged against 19,692 (lagging connections kept longer, probably).
   pingIntervalMs: 10_000,
   redialIntervalMs: 2_000,
   // One pipelined request in flight plus one finishing is all an honest client needs.
