@@ -10,8 +10,10 @@
 // recvWindowCapacity less the bytes in flight, is above zero. Skipping the update only while
 // more than half of the window is still available leaves the sender at least half a window
 // (128 KiB at first) to send before the update arrives, so a stream never stalls on it. The
-// update itself is @libp2p/yamux's own (it grows the window when reads keep up, and carries
-// the ACK that opens a stream), and every update that carries a flag is sent at once.
+// update itself is @libp2p/yamux's own, and every update that carries a flag (the ACK that
+// opens a stream) is sent at once. The library doubles the window (up to 16 MiB) when an
+// update is due within 4 round trips of the last one; that check now runs once per half
+// window instead of on every frame, so a busy stream's window grows later than before.
 import { StreamState, YamuxStream } from '@libp2p/yamux/stream'
 
 /** The private fields of @libp2p/yamux 8's YamuxStream this rule reads. */
