@@ -32,6 +32,7 @@ import { SyncLimits } from './sync-limits.js'
 import { MAX_SYNC_STREAMS_PER_CONNECTION, SYNC_PROTOCOL, createSyncHandler, requestBlocks } from './sync-protocol.js'
 import type { BlockSource, GossipHandler, NetworkEvents, SyncNetwork } from './types.js'
 import { installYamuxWindowRule } from './yamux-window.js'
+import { installGossipFrameGathering } from './gossip-frames.js'
 
 export interface NetworkModules {
   logger: Logger
@@ -164,6 +165,7 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
     const allowPeers = options.allowPeers === undefined ? undefined : [...options.allowPeers, ...this.configured.map(p => p.peerId.toString())]
     const registry = this.modules.metricsRegistry
     if (!installYamuxWindowRule()) this.log.warn('@libp2p/yamux changed: every data frame read is answered by a window update (twice the frames)')
+    if (!await installGossipFrameGathering(this.log)) this.log.warn('@libp2p/gossipsub changed: every gossip RPC is sent in its own frame')
     try {
       return await createLibp2p({
         privateKey,
