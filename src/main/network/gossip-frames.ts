@@ -33,6 +33,14 @@ const waiting = new WeakMap<OutboundStreamShape, Gathering>()
 let installing: Promise<boolean> | undefined
 
 /**
+ * The file URL of @libp2p/gossipsub's stream module. The class is not exported: loading the
+ * library's own file gives the module instance gossipsub itself uses.
+ */
+export function gossipsubStreamModule (): string {
+  return new URL('./stream.js', import.meta.resolve('@libp2p/gossipsub')).href
+}
+
+/**
  * Makes every gossipsub outbound stream in this process send the RPCs of one event-loop turn
  * in one write. Idempotent. Returns false when @libp2p/gossipsub's stream no longer has the
  * shape this wraps (a major version changed it); RPCs are then sent one by one, as before.
@@ -46,10 +54,7 @@ export async function installGossipFrameGathering (log: Logger): Promise<boolean
 async function install (log: Logger): Promise<boolean> {
   let proto: Partial<OutboundStreamShape> | undefined
   try {
-    // The class is not exported: load the library's own module by its file, so that this is
-    // the instance gossipsub itself uses.
-    const url = new URL('./stream.js', import.meta.resolve('@libp2p/gossipsub'))
-    const mod = await import(url.href) as { OutboundStream?: { prototype: Partial<OutboundStreamShape> } }
+    const mod = await import(gossipsubStreamModule()) as { OutboundStream?: { prototype: Partial<OutboundStreamShape> } }
     proto = mod.OutboundStream?.prototype
   } catch {
     return false

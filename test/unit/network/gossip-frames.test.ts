@@ -1,7 +1,7 @@
 import test from 'ava'
 import { encode } from 'it-length-prefixed'
 import { pino } from 'pino'
-import { installGossipFrameGathering } from '../../../src/main/network/gossip-frames.js'
+import { gossipsubStreamModule, installGossipFrameGathering } from '../../../src/main/network/gossip-frames.js'
 
 interface RawStream {
   writeStatus: string
@@ -33,8 +33,7 @@ function rawStream (): RawStream {
 
 /** gossipsub's own OutboundStream class, loaded as the library loads it. */
 async function outboundStreamClass (): Promise<OutboundClass> {
-  const url = new URL('./stream.js', import.meta.resolve('@libp2p/gossipsub'))
-  const mod = await import(url.href) as { OutboundStream: OutboundClass }
+  const mod = await import(gossipsubStreamModule()) as { OutboundStream: OutboundClass }
   return mod.OutboundStream
 }
 
