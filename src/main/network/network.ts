@@ -32,7 +32,7 @@ import { SyncLimits } from './sync-limits.js'
 import { MAX_SYNC_STREAMS_PER_CONNECTION, SYNC_PROTOCOL, createSyncHandler, requestBlocks } from './sync-protocol.js'
 import type { BlockSource, GossipHandler, NetworkEvents, SyncNetwork } from './types.js'
 import { installYamuxWindowRule } from './yamux-window.js'
-import { installGossipFrameGathering } from './gossip-frames.js'
+import { installGossipRpcBatching } from './gossip-batching.js'
 
 export interface NetworkModules {
   logger: Logger
@@ -165,9 +165,9 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
     const allowPeers = options.allowPeers === undefined ? undefined : [...options.allowPeers, ...this.configured.map(p => p.peerId.toString())]
     const registry = this.modules.metricsRegistry
     if (!installYamuxWindowRule()) this.log.warn('@libp2p/yamux changed: every data frame read is answered by a window update (twice the frames)')
-    if (!await installGossipFrameGathering(this.log)) this.log.warn('@libp2p/gossipsub changed: every gossip RPC is sent in its own frame')
+    let node: Node
     try {
-      return await createLibp2p({
+      node = await createLibp2p({
         privateKey,
         start: false,
         addresses: { listen: options.listen, ...(options.announce === undefined ? {} : { announce: options.announce }) },
@@ -208,6 +208,8 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
     } catch (err) {
       throw new KimuraError('ERR_NETWORK_START', `cannot create the libp2p node: ${errorMessage(err)}`, { listen: options.listen }, { cause: err })
     }
+    if (!installGossipRpcBatching(node.services.pubsub, this.log)) this.log.warn('@libp2p/gossipsub changed: every gossip RPC is encoded and sent on its own')
+    return node
   }
 
   private subscribe (node: Node): void {
