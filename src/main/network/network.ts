@@ -1,7 +1,7 @@
 // The libp2p node of a Kimura node (SPEC 5): TCP + Noise + Yamux, identify (and push), ping,
 // gossipsub on the blocks and messages topics, the status and sync protocols, and the mesh:
 // connections kept to the configured nodes (--leader-addr, --peers), further peers learned by
-// identify and gossipsub peer exchange, dead connections found by pings.
+// identify and gossipsub peer exchange, dead connections found by Yamux pings.
 import { EventEmitter } from 'node:events'
 import type { GossipSub } from '@libp2p/gossipsub'
 import { identify, identifyPush, type Identify, type IdentifyPush } from '@libp2p/identify'
@@ -22,6 +22,7 @@ import { KimuraError, errorMessage } from '../../shared/errors.js'
 import { blockHash } from '../../shared/hash.js'
 import { networkId } from '../../shared/status.js'
 import { createConnectionGater } from './connection-gater.js'
+import { ConnectionLiveness } from './connection-liveness.js'
 import { BLOCKS_TOPIC, MESSAGES_TOPIC, TOPICS, createGossipsub, createTopicValidator } from './gossip.js'
 import { resolveNetworkOptions, type NetworkInit, type NetworkOptions } from './options.js'
 import { PeerBook, type VerifiedTip } from './peer-book.js'
@@ -49,7 +50,7 @@ type Node = Libp2p<{ identify: Identify, identifyPush: IdentifyPush, ping: Ping,
 type State =
   | { status: 'stopped' }
   | { status: 'starting', done: Promise<void> }
-  | { status: 'started', node: Node, keeper: PeerKeeper }
+  | { status: 'started', node: Node, keeper: PeerKeeper, liveness: ConnectionLiveness }
   | { status: 'stopping', done: Promise<void> }
 
 /** Status streams a connection may have open at once: one asked each way, one spare. */
@@ -108,9 +109,10 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
       case 'starting': await this.state.done.catch(() => {}); return await this.stop()
       case 'started': break
     }
-    const { node, keeper } = this.state
+    const { node, keeper, liveness } = this.state
     const done = (async () => {
       try {
+        liveness.stop()
         keeper.stop()
         await node.stop()
         this.log.info('network stopped')
@@ -128,6 +130,11 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
     const node = await this.createNode(privateKey)
     this.localPeerId = node.peerId.toString()
     const keeper = new PeerKeeper(node, this.configured, options.redialIntervalMs, this.log)
+    const liveness = new ConnectionLiveness({ intervalMs: options.pingIntervalMs, timeoutMs: options.pingTimeoutMs }, {
+      connections: () => node.getConnections(),
+      protocolPing: async (connection, signal) => await node.services.ping.ping(connection.remotePeer, { signal }),
+      logger: this.log
+    })
     try {
       this.wireEvents(node)
       await node.start()
@@ -146,8 +153,10 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
         { maxInboundStreams: MAX_STATUS_STREAMS, maxOutboundStreams: MAX_STATUS_STREAMS })
       this.subscribe(node)
       await keeper.start()
-      this.state = { status: 'started', node, keeper }
+      liveness.start()
+      this.state = { status: 'started', node, keeper, liveness }
     } catch (err) {
+      liveness.stop()
       keeper.stop()
       try {
         await node.stop()
@@ -173,7 +182,9 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
         addresses: { listen: options.listen, ...(options.announce === undefined ? {} : { announce: options.announce }) },
         transports: [tcp()],
         connectionEncrypters: [noise()],
-        streamMuxers: [yamux()],
+        // Yamux's keep-alive pings never close a connection that stops answering:
+        // ConnectionLiveness sends the same pings and does.
+        streamMuxers: [yamux({ enableKeepAlive: false })],
         connectionGater: createConnectionGater(allowPeers),
         connectionManager: {
           // Nodes of one network often share a host (all on 127.0.0.1 in tests and small
@@ -189,11 +200,8 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
           reconnectRetryInterval: 500,
           reconnectBackoffFactor: 2
         },
-        connectionMonitor: {
-          pingInterval: options.pingIntervalMs,
-          pingTimeout: { minTimeout: 1_000, maxTimeout: 5_000 },
-          abortConnectionOnPingFailure: true
-        },
+        // A ping stream per connection and interval: ConnectionLiveness pings by Yamux frames.
+        connectionMonitor: { enabled: false },
         ...(registry === undefined ? {} : { metrics: prometheusMetrics({ registry, collectDefaultMetrics: false, preserveExistingMetrics: true }) }),
         services: {
           identify: identify(),

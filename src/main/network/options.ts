@@ -28,6 +28,8 @@ export interface NetworkOptions {
   maxIncomingPendingConnections: number
   /** How often a connection is pinged; one that does not answer is closed (a dead link or a stopped peer). */
   pingIntervalMs: number
+  /** How long a ping may take before its connection is closed. */
+  pingTimeoutMs: number
   /** How often configured peers without a connection are dialled again. */
   redialIntervalMs: number
   /** Sync streams one peer may have open on this node at once; extra ones are reset. */
@@ -57,14 +59,19 @@ export const DEFAULT_NETWORK_OPTIONS: Readonly<Defaults> = Object.freeze({
   maxConnections: 128,
   maxIncomingPendingConnections: 32,
   // A peer that stopped (SIGSTOP, a dead link) must be noticed within seconds, or the other
-  // side keeps gossiping into a dead connection. A ping is a new stream (yamux, multistream
-  // negotiation, a peer-store update, Noise frames both ways), from both ends of every
-  // connection: every 2 s was about half of an idle node's CPU; every 10 s notices a dead
-  // connection within about 15 s. Every 30 s was tried: 5 idle nodes used a fifth less CPU
-  // (1.14-1.48 % of a core a peer, against 1.64-1.68 %), but 20 saturated nodes (1 s blocks,
-  // 400 msg/s, same seed) fared far worse: propagation p50 45 s against 8.5 s, 14,016
-  // messages acknowledged against 19,692 (lagging connections kept longer, probably).
+  // side keeps gossiping into a dead connection: every 10 s, and 5 s to answer, notices one
+  // within about 15 s. Pings were once libp2p's, a new stream each (Yamux, multistream
+  // negotiation, a peer-store update, Noise frames both ways) from both ends of every
+  // connection: every 2 s was about half of an idle node's CPU, and every 30 s (1.14-1.48 % of a
+  // core a peer, against 1.64-1.68 % at 10 s) let 20 saturated nodes (1 s blocks, 400 msg/s,
+  // same seed) fare far worse: propagation p50 45 s against 8.5 s, 14,016 messages
+  // acknowledged against 19,692 (lagging connections kept longer, probably). They are Yamux
+  // PING frames now (connection-liveness.ts), a frame each way.
   pingIntervalMs: 10_000,
+  // The upper end of the adaptive 1-5 s of libp2p's monitor, which the pings replaced: a
+  // loaded node answers late, and every connection closed costs a new handshake, identify,
+  // status and mesh graft.
+  pingTimeoutMs: 5_000,
   redialIntervalMs: 2_000,
   // One pipelined request in flight plus one finishing is all an honest client needs.
   syncMaxStreamsPerPeer: 2,
