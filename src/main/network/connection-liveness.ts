@@ -7,8 +7,8 @@
 // Why not libp2p's connection monitor: its ping is a new stream each time (Yamux SYN and ACK,
 // multistream-select, a peer-store update on both sides, 32 bytes each way, two closes), from
 // both ends of every connection. With 5 idle nodes (2 s blocks) a peer used 1.33-1.77 % of a
-// core with it and 0.85-1.24 % with Yamux pings (its main thread 0.98-1.25 % against
-// 0.72-0.87 %). Yamux's own keep-alive sends the same frame but never closes a connection
+// core with it and 0.75-1.24 % with Yamux pings (three runs; its main thread 0.98-1.25 %
+// against 0.72-0.87 % in the first). Yamux's own keep-alive sends the same frame but never closes a connection
 // that stops answering, so it is off and this does the pinging.
 //
 // A connection whose muxer has no ping (another muxer, or a later @libp2p/yamux) is pinged by

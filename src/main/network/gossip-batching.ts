@@ -72,12 +72,13 @@ export class RpcBatcher {
       this.waiting.set(peer, queue)
     }
     const bytes = dataBytes(rpc)
+    const mergeable = isMergeable(rpc)
     const last = queue.at(-1)
-    if (last !== undefined && last.mergeable && isMergeable(rpc) && this.fits(last, rpc, bytes)) {
+    if (last !== undefined && last.mergeable && mergeable && this.fits(last, rpc, bytes)) {
       merge(last.rpc, rpc)
       last.dataBytes += bytes
     } else {
-      queue.push({ rpc: copyRpc(rpc), mergeable: isMergeable(rpc), dataBytes: bytes })
+      queue.push({ rpc: copyRpc(rpc), mergeable, dataBytes: bytes })
     }
     if (!this.scheduled) {
       this.scheduled = true
@@ -176,11 +177,10 @@ function merge (into: RPC, rpc: RPC): void {
 
 /** Joins the IDONTWANT entries (one id each, as gossipsub makes them) into as few as the decoder allows. */
 function finish (rpc: RPC, maxIdsPerEntry: number): RPC {
-  const entries = rpc.control?.idontwant
-  if (entries === undefined || entries.length < 2) return rpc
-  const ids = entries.flatMap(entry => entry.messageIDs)
-  const joined: RPC.ControlIDontWant[] = []
-  for (let i = 0; i < ids.length; i += maxIdsPerEntry) joined.push({ messageIDs: ids.slice(i, i + maxIdsPerEntry) })
-  if (rpc.control !== undefined) rpc.control.idontwant = joined
+  const control = rpc.control
+  if (control === undefined || control.idontwant.length < 2) return rpc
+  const ids = control.idontwant.flatMap(entry => entry.messageIDs)
+  control.idontwant = []
+  for (let i = 0; i < ids.length; i += maxIdsPerEntry) control.idontwant.push({ messageIDs: ids.slice(i, i + maxIdsPerEntry) })
   return rpc
 }

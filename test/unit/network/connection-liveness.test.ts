@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises'
 import test from 'ava'
 import type { Connection } from '@libp2p/interface'
 import { pino } from 'pino'
@@ -23,8 +24,6 @@ function connection (name: string, answerMs: number | undefined, muxer = true): 
   }
   return conn
 }
-
-const wait = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 test('a connection that does not answer a ping in time is closed; one that answers, or is already closed, is left alone', async t => {
   const quick = connection('quick', 5)

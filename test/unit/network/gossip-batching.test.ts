@@ -1,4 +1,5 @@
 import '../../../src/shared/polyfill.js'
+import { setImmediate as afterTurn } from 'node:timers/promises'
 import test from 'ava'
 import { RPC } from '@libp2p/gossipsub/message'
 import { identify } from '@libp2p/identify'
@@ -9,7 +10,6 @@ import { LARGE_PUBLISH_BYTES, RPC_BATCH_LIMITS, RpcBatcher, installGossipRpcBatc
 
 const TOPIC = 'kimura/messages/1.0.0'
 const silent = pino({ level: 'silent' })
-const afterTurn = async (): Promise<void> => { await new Promise(resolve => setImmediate(resolve)) }
 
 const message = (fill: number, bytes = 200): RPC.Message => ({ topic: TOPIC, data: new Uint8Array(bytes).fill(fill) })
 const id = (fill: number): Uint8Array => new Uint8Array(32).fill(fill)
