@@ -22,7 +22,7 @@ function heightOf (block: Uint8Array): number {
 /** Peers with fixed tips; sync candidates ordered as the real PeerBook orders them. */
 class FakeNetwork extends EventEmitter<{ 'peer:status': [PeerStatusEvent] }> implements SyncNetwork {
   readonly log: string[] = []
-  readonly book = new PeerBook()
+  readonly book = new PeerBook('fixed salt')
   failing = new Set<string>()
   /** Blocks served at these heights are corrupt (the importer refuses them). */
   corruptFrom = Infinity
@@ -126,6 +126,7 @@ test('concurrent triggers coalesce into the running round plus one queued re-run
   const { network, importer, client } = setup(t)
   let release!: () => void
   importer.gate = new Promise(resolve => { release = resolve })
+  network.setTip('other', 90)
   client.start()
   await waitFor(() => network.log.includes('import 1..10'), 5_000, 'the first import')
   const triggers = [client.requestSync(), client.requestSync(), client.requestSync()]
@@ -142,7 +143,7 @@ test('a peer that serves a refused block goes down the list and the next peer is
   const { network, importer, client } = setup(t)
   network.corruptFrom = 15
   network.setTip('other', 12)
-  network.setTip('third', 100)
+  network.setTip('third', 90)
   client.start()
   await waitFor(() => network.log.includes('failure leader'), 5_000, 'the leader\'s bad block')
   // Leader refused at 15; the round goes on with the next peer that is ahead, which also serves corrupt blocks.
