@@ -1,7 +1,9 @@
 // Catches the local chain up over /kimura/sync/1.0.0 from whichever connected peer proved (by
 // a leader-signed status tip) that it is ahead: asks for tip+1.. in batches, keeps the next
-// request in flight while the current batch is imported, and stops when a response comes back
-// empty (caught up). A peer that fails or serves a refused block moves down the list and the
+// request in flight while the current batch is imported, and stops when it holds the highest
+// tip its peers proved, or when a response comes back empty (caught up). Past that tip, blocks
+// are new ones that gossip brings: a node slow to keep up (a loaded machine) would otherwise
+// fetch each of them a second time, for as long as it stays a block behind. A peer that fails or serves a refused block moves down the list and the
 // round goes on with the next. Triggers coalesce: one running round plus at most one queued
 // re-run. A node that stores no block for `stallMs` asks its peers for their status again.
 import type { Logger } from 'pino'
@@ -190,10 +192,14 @@ export class SyncClient {
     return result
   }
 
-  /** Syncs from one peer until it answers empty, a request fails, or a block is refused. */
+  /**
+   * Syncs from one peer until this node holds the highest proved tip, the peer answers empty,
+   * a request fails, or a block is refused.
+   */
   private async syncFrom (peer: string, signal: AbortSignal): Promise<PeerOutcome> {
     let imported = 0
     let from = this.importer.tipHeight() + 1
+    const target = this.network.highestPeerTip()?.height ?? Infinity
     let pending = this.fetch(peer, from, signal)
     for (;;) {
       const fetched = await pending
@@ -201,10 +207,11 @@ export class SyncClient {
       const blocks = fetched.blocks
       if (blocks.length === 0) return { status: 'synced', imported }
 
-      // Pipelining: the next range is on its way while this batch is validated and stored.
+      // Pipelining: the next range is on its way while this batch is validated and stored, as
+      // long as it starts at or below the target.
       const nextFrom = from + blocks.length
       const nextController = new AbortController()
-      const next = this.fetch(peer, nextFrom, AbortSignal.any([signal, nextController.signal]))
+      const next = nextFrom <= target ? this.fetch(peer, nextFrom, AbortSignal.any([signal, nextController.signal])) : undefined
 
       // Blocks that arrived meanwhile by gossip are skipped, not imported twice.
       const fresh = blocks.slice(Math.max(0, this.importer.tipHeight() + 1 - from))
@@ -232,8 +239,12 @@ export class SyncClient {
         nextController.abort()
         return { status: 'stopped', imported }
       }
+      if (this.importer.tipHeight() >= target) {
+        nextController.abort()
+        return { status: 'synced', imported }
+      }
       from = nextFrom
-      pending = next
+      pending = next ?? this.fetch(peer, from, signal)
     }
   }
 

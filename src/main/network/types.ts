@@ -56,6 +56,8 @@ export interface SyncNetwork {
   /** The peer failed a request or served blocks that were refused: try it after the others. */
   reportSyncFailure (peerId: string): void
   reportSyncSuccess (peerId: string): void
+  /** The highest tip a connected peer has proved. */
+  highestPeerTip (): { height: number } | undefined
   /** Asks every connected peer for its status again. */
   refreshStatuses (): Promise<void>
   on (event: 'peer:status', listener: (event: PeerStatusEvent) => void): unknown

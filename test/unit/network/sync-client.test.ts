@@ -44,6 +44,10 @@ class FakeNetwork extends EventEmitter<{ 'peer:status': [PeerStatusEvent] }> imp
     return this.book.aheadOf(height, () => true)
   }
 
+  highestPeerTip (): { height: number } | undefined {
+    return this.book.highest(() => true)
+  }
+
   reportSyncFailure (peer: string): void {
     this.log.push(`failure ${peer}`)
     this.book.reportSyncFailure(peer)
@@ -107,7 +111,7 @@ function setup (t: ExecutionContext, options: Partial<SyncClientOptions> = {}): 
   return { network, importer, client }
 }
 
-test('syncs from the best peer in batches, requesting the next batch before importing the current one', async t => {
+test('syncs from the best peer in batches, requesting the next batch before importing the current one, up to the highest proved tip', async t => {
   const { network, importer, client } = setup(t)
   network.setTip('leader', 25)
   network.setTip('other', 20)
@@ -117,8 +121,8 @@ test('syncs from the best peer in batches, requesting the next batch before impo
     'request leader 1',
     'request leader 11', 'import 1..10',
     'request leader 21', 'import 11..20',
-    'request leader 26', 'import 21..25'
-  ])
+    'import 21..25'
+  ], 'no request past the highest proved tip, 25')
   t.like(await client.requestSync(), { status: 'no-peers', from: 26 }, 'nobody is ahead any more')
 })
 
