@@ -89,10 +89,10 @@ export class PeerBook {
     for (const [, e] of ahead) best = Math.max(best, e.tip.height)
     const ranked = ahead.map(([peer, e]) => {
       const near = e.tip.height >= best - NEAR_BEST_BLOCKS
-      return { peer, failures: e.syncFailures, near, height: near ? 0 : e.tip.height, order: near ? fnv1a(this.salt + peer) : 0 }
+      return { peer, failures: e.syncFailures, near, height: e.tip.height, order: near ? fnv1a(this.salt + peer) : 0 }
     })
     return ranked
-      .sort((a, b) => a.failures - b.failures || Number(b.near) - Number(a.near) || b.height - a.height || a.order - b.order)
+      .sort((a, b) => a.failures - b.failures || Number(b.near) - Number(a.near) || (a.near ? a.order - b.order : b.height - a.height))
       .map(r => r.peer)
   }
 

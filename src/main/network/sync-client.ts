@@ -3,8 +3,8 @@
 // request in flight while the current batch is imported, and stops when it holds the highest
 // tip its peers proved, or when a response comes back empty (caught up). Past that tip, blocks
 // are new ones that gossip brings: a node slow to keep up (a loaded machine) would otherwise
-// fetch each of them a second time, for as long as it stays a block behind. A peer that fails or serves a refused block moves down the list and the
-// round goes on with the next. Triggers coalesce: one running round plus at most one queued
+// fetch each of them a second time, for as long as it stays a block behind. A peer that fails
+// or serves a refused block moves down the list and the round goes on with the next. Triggers coalesce: one running round plus at most one queued
 // re-run. A node that stores no block for `stallMs` asks its peers for their status again.
 import type { Logger } from 'pino'
 import { errorCode, errorMessage } from '../../shared/errors.js'
