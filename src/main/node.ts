@@ -214,7 +214,10 @@ export class KimuraNode {
           guard,
           logger,
           metrics,
-          requestSync: () => { void this.parts.sync?.requestSync() }
+          requestSync: ahead => {
+            if (ahead !== undefined) this.parts.network?.notePeerTip(ahead.peer, ahead.tip)
+            void this.parts.sync?.requestSync()
+          }
         }),
         onMessage: async data => await batcher.add(data)
       },
