@@ -214,10 +214,7 @@ export class KimuraNode {
           guard,
           logger,
           metrics,
-          requestSync: ahead => {
-            if (ahead !== undefined) this.parts.network?.notePeerTip(ahead.peer, ahead.tip)
-            void this.parts.sync?.requestSync()
-          }
+          requestSync: () => { void this.parts.sync?.requestSync() }
         }),
         onMessage: async data => await batcher.add(data)
       },

@@ -3,7 +3,7 @@
 // block is forwarded ('accept') as soon as its header signature and messageRoot hold (SPEC 5),
 // so each hop does not wait for a full validation; it is stored only once every rule holds.
 // Never throws into gossipsub.
-import { bytesEqual, toHex } from '../../shared/bytes.js'
+import { bytesEqual } from '../../shared/bytes.js'
 import { decodeBlockHeader } from '../../shared/codec.js'
 import { errorMessage } from '../../shared/errors.js'
 import { blockHash } from '../../shared/hash.js'
@@ -32,12 +32,8 @@ export interface BlockGossipModules {
   guard: EquivocationGuard
   logger: Logger
   metrics: NodeMetrics
-  /**
-   * Called when the node is behind: a block's parent is unknown, or a leader-signed block came
-   * from further ahead (`ahead`: who sent it, and the height and hash it proves that peer holds,
-   * so that the sync that follows may go that far, and to that peer).
-   */
-  requestSync?: (ahead?: { peer: string, tip: { height: number, hash: string } }) => void
+  /** Called when a block's parent is unknown: the node is behind. */
+  requestSync?: () => void
 }
 
 export async function blockGossipVerdict (data: Uint8Array, from: string, m: BlockGossipModules): Promise<GossipVerdict> {
@@ -78,7 +74,7 @@ export async function blockGossipVerdict (data: Uint8Array, from: string, m: Blo
     // Anything else is judged against the stored tip, as the queued blocks may still fail.
     if (header.height > tip.height + 1) {
       m.logger.debug({ height: header.height, tip: tip.height }, 'gossiped block is ahead of the tip: syncing')
-      m.requestSync?.({ peer: from, tip: { height: header.height, hash: toHex(signed.value) } })
+      m.requestSync?.()
       return 'ignore'
     }
     if (!bytesEqual(header.prevHash, tip.hash)) {

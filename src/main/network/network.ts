@@ -283,14 +283,6 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
     return verdict.tip
   }
 
-  /**
-   * `peer` sent a leader-signed block at `tip`: it holds that height (gossipsub forwards what
-   * the sender validated), proved by the leader's signature rather than claimed.
-   */
-  notePeerTip (peer: string, tip: VerifiedTip): void {
-    this.peerBook.raiseTip(peer, tip)
-  }
-
   /** A block this node accepted from `from` shows that peer holds at least that height. */
   private noteBlockFrom (from: string, data: Uint8Array): void {
     const shape = decodeBlockHeader(data)
