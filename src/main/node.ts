@@ -285,6 +285,7 @@ export class KimuraNode {
         // What this peer acknowledges is sent again if no block includes it in time.
         p.relayRetry = new RelayRetry(DEFAULT_RELAY_RETRY, {
           isIncluded: id => store.messages.has(id),
+          chainTime: () => store.tip().timestamp,
           publish: async payload => await network.publishMessage(payload),
           logger: apiLogger
         })

@@ -12,10 +12,12 @@ const ID = (n: number): Uint8Array => new Uint8Array(32).fill(n)
 const PAYLOAD = (n: number): Uint8Array => new Uint8Array([0x95, n])
 const entry = (n: number): { id: Uint8Array, encoded: Uint8Array } => ({ id: ID(n), encoded: PAYLOAD(n) })
 
-function retry (options: Partial<RelayRetryOptions>, included: Set<string>): { relay: RelayRetry, published: string[] } {
+/** The chain this peer holds keeps up with the clock unless `chainTime` says otherwise. */
+function retry (options: Partial<RelayRetryOptions>, included: Set<string>, chainTime = (): number => Date.now()): { relay: RelayRetry, published: string[] } {
   const published: string[] = []
   const relay = new RelayRetry({ resendAfterMs: 60, maxResendIntervalMs: 10_000, checkIntervalMs: 15, maxSends: 3, maxTracked: 100, ...options }, {
     isIncluded: id => included.has(toHex(id)),
+    chainTime,
     publish: async payload => { published.push(toHex(payload)); return await Promise.resolve(1) },
     logger: pino({ level: 'silent' })
   })
@@ -73,4 +75,17 @@ test('each wait between sends is twice the one before, up to maxResendIntervalMs
   await sleep(330)
   t.true(doubling.published.length >= 2 && doubling.published.length <= 4, `doubling waits: ${doubling.published.length} resends`)
   t.true(capped.published.length >= 5, `capped waits: ${capped.published.length} resends`)
+})
+
+test('a peer whose chain lags resends nothing until it stores a block made after the message fell due', async t => {
+  let chainTime = Date.now()
+  const { relay, published } = retry({ resendAfterMs: 40, checkIntervalMs: 10, maxSends: 10 }, new Set(), () => chainTime)
+  t.teardown(() => { relay.stop() })
+  relay.track([entry(8)])
+  relay.start()
+  await sleep(150)
+  t.deepEqual(published, [], 'its newest block is older than the due time: it cannot tell whether a block includes the message')
+  chainTime = Date.now()
+  await sleep(60)
+  t.deepEqual(published, [toHex(PAYLOAD(8))], 'caught up past the due time and still in no block: sent again')
 })
