@@ -8,8 +8,8 @@
 // multistream-select, a peer-store update on both sides, 32 bytes each way, two closes), from
 // both ends of every connection. With 5 idle nodes (2 s blocks) a peer used 1.33-1.77 % of a
 // core with it and 0.75-1.24 % with Yamux pings (three runs; its main thread 0.98-1.25 %
-// against 0.72-0.87 % in the first). Yamux's own keep-alive sends the same frame but never closes a connection
-// that stops answering, so it is off and this does the pinging.
+// against 0.72-0.87 % in the first). Yamux's own keep-alive sends the same frame but never
+// closes a connection that stops answering, so it is off and this does the pinging.
 //
 // A connection whose muxer has no ping (another muxer, or a later @libp2p/yamux) is pinged by
 // the libp2p ping protocol instead, as the connection monitor did.

@@ -4,8 +4,9 @@
 // tip its peers proved, or when a response comes back empty (caught up). Past that tip, blocks
 // are new ones that gossip brings: a node slow to keep up (a loaded machine) would otherwise
 // fetch each of them a second time, for as long as it stays a block behind. A peer that fails
-// or serves a refused block moves down the list and the round goes on with the next. Triggers coalesce: one running round plus at most one queued
-// re-run. A node that stores no block for `stallMs` asks its peers for their status again.
+// or serves a refused block moves down the list and the round goes on with the next. Triggers
+// coalesce: one running round plus at most one queued re-run. A node that stores no block for
+// `stallMs` asks its peers for their status again.
 import type { Logger } from 'pino'
 import { errorCode, errorMessage } from '../../shared/errors.js'
 import { MAX_RESPONSE_BLOCKS } from './sync-protocol.js'
