@@ -216,7 +216,12 @@ export class KimuraNode {
           metrics,
           requestSync: () => { void this.parts.sync?.requestSync() }
         }),
-        onMessage: async data => await batcher.add(data)
+        onMessage: async data => {
+          const verdict = await batcher.add(data)
+          // The leader is where a Message goes: once in pending it goes no further ('ignore'
+          // stops gossipsub forwarding it, with no penalty). Peers get it in the block.
+          return config.role === 'leader' && verdict === 'accept' ? 'ignore' : verdict
+        }
       },
       blockSource: {
         getEncodedBlocks: (from, count, maxBytes) => store.blocks.getEncodedRange(from, count, maxBytes),

@@ -6,7 +6,7 @@ import '../../../src/shared/polyfill.js'
 import { cpSync, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import test from 'ava'
-import { getBlock, getMetrics, metricValue, Sender, submitOk, submitToPeer } from '../../helpers/api-client.js'
+import { getBlock, getMessage, getMetrics, metricValue, Sender, submitOk, submitToPeer } from '../../helpers/api-client.js'
 import { createNodeProcess, startLeader, startPeer, tempDir, type NodeProcess } from '../../helpers/node-process.js'
 import { waitFor } from '../../helpers/wait.js'
 
@@ -37,6 +37,20 @@ test('a peer with no route to the leader follows the chain through another peer,
   const ids = await submitToPeer(far, new Sender().messages(3))
   await waitFor(async () => (await Promise.all(ids.map(async id => (await fetch(`${leader.api}/v1/messages/${id}`)).status))).every(s => s === 200), 15_000, 'the far peer\'s messages to reach the leader')
   t.pass()
+})
+
+test('the leader does not forward the Messages it admits from gossip: a peer that reaches only the leader gets them in blocks alone', async t => {
+  const leader = await startLeader(t, INTERVAL_MS)
+  const leaderId = (await leader.status()).listen[0].split('/p2p/')[1]
+  const submitter = await startPeer(t, leader, { name: 'submitter' })
+  const onlyLeader = await startPeer(t, leader, { name: 'only-leader', extraArgs: ['--allow-peers', leaderId] })
+  await onlyLeader.waitForHeight((await leader.height()) + 2, 20_000)
+
+  const ids = await submitToPeer(submitter, new Sender().messages(10))
+  await waitFor(async () => (await Promise.all(ids.map(async id => await getMessage(onlyLeader, id)))).every(m => typeof m?.height === 'number'),
+    20_000, 'the submitted messages in blocks on the peer that reaches only the leader')
+  const relayedToIt = metricValue(await getMetrics(onlyLeader), 'kimura_messages_admitted_total', { source: 'gossip' }) ?? 0
+  t.is(relayedToIt, 0, 'the leader forwarded Messages it had admitted')
 })
 
 test('a leader restarted from an older copy of its data syncs from its peers before it produces: the chain does not fork', async t => {
