@@ -1,7 +1,8 @@
 // The mesh (SPEC 5, issue 11), with real node processes: a node with no route to the leader
-// follows through its peers; a leader restored from an older copy of its data syncs from its
-// peers before it produces (no fork); two different leader-signed blocks at one height are
-// kept as evidence, counted, and stop the node that sees them from following.
+// follows through its peers; the leader does not forward the Messages it admits; a leader
+// restored from an older copy of its data syncs from its peers before it produces (no fork);
+// two different leader-signed blocks at one height are kept as evidence, counted, and stop the
+// node that sees them from following.
 import '../../../src/shared/polyfill.js'
 import { cpSync, existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
