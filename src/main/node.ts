@@ -178,7 +178,7 @@ export class KimuraNode {
     })
     const importer = p.importer
 
-    p.batcher = new MessageBatcher(DEFAULT_BATCHER_OPTIONS, async batch => {
+    p.batcher = new MessageBatcher({ ...DEFAULT_BATCHER_OPTIONS, forwardValid: config.role !== 'leader' }, async batch => {
       const output = await pool.admitMessages(batch, { mode: 'each' })
       if (!output.ok) return output
       for (const r of output.rejected) metrics.messagesRejected.inc({ code: r.code })
@@ -216,12 +216,7 @@ export class KimuraNode {
           metrics,
           requestSync: () => { void this.parts.sync?.requestSync() }
         }),
-        onMessage: async data => {
-          const verdict = await batcher.add(data)
-          // The leader is where a Message goes: once in pending it goes no further ('ignore'
-          // stops gossipsub forwarding it, with no penalty). Peers get it in the block.
-          return config.role === 'leader' && verdict === 'accept' ? 'ignore' : verdict
-        }
+        onMessage: async data => await batcher.add(data)
       },
       blockSource: {
         getEncodedBlocks: (from, count, maxBytes) => store.blocks.getEncodedRange(from, count, maxBytes),

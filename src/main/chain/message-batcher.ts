@@ -11,9 +11,15 @@ export interface MessageBatcherOptions {
   maxDelayMs: number
   /** Messages waiting beyond this are ignored (dropped, not penalised): the pool is behind. */
   maxQueued: number
+  /**
+   * Whether a valid message goes on through the mesh (`accept`): a peer relays it. The leader
+   * is where messages go: once admitted, its verdict is `ignore`, which gossipsub neither
+   * forwards nor penalises. Peers get the message in its block.
+   */
+  forwardValid: boolean
 }
 
-export const DEFAULT_BATCHER_OPTIONS: MessageBatcherOptions = { maxBatch: 256, maxDelayMs: 5, maxQueued: 20_000 }
+export const DEFAULT_BATCHER_OPTIONS: MessageBatcherOptions = { maxBatch: 256, maxDelayMs: 5, maxQueued: 20_000, forwardValid: true }
 
 interface Waiting {
   /** The gossip payload: one complete encoded Message (checked by the strict decoder). */
@@ -54,7 +60,8 @@ export class MessageBatcher {
     this.admit(joinEncodedMessages(batch.map(w => w.data))).then(output => {
       if (!output.ok) { for (const w of batch) w.resolve(output.code === 'MALFORMED' ? 'reject' : 'ignore'); return }
       const rejected = new Set(output.rejected.map(r => r.index))
-      batch.forEach((w, i) => { w.resolve(rejected.has(i) ? 'reject' : 'accept') })
+      const valid = this.options.forwardValid ? 'accept' : 'ignore'
+      batch.forEach((w, i) => { w.resolve(rejected.has(i) ? 'reject' : valid) })
     }, () => {
       // Overloaded or stopping: drop without penalising the sender.
       for (const w of batch) w.resolve('ignore')
