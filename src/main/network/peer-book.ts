@@ -85,8 +85,8 @@ export class PeerBook {
    */
   aheadOf (height: number, connected: (peer: string) => boolean): string[] {
     const ahead = [...this.peers.entries()].filter(([peer, e]) => e.tip.height > height && connected(peer))
-    let best = 0
-    for (const [, e] of ahead) best = Math.max(best, e.tip.height)
+    // When any peer is ahead, the highest connected tip is one of theirs.
+    const best = this.highest(connected)?.height ?? 0
     const ranked = ahead.map(([peer, e]) => {
       const near = e.tip.height >= best - NEAR_BEST_BLOCKS
       return { peer, failures: e.syncFailures, near, height: e.tip.height, order: near ? fnv1a(this.salt + peer) : 0 }
