@@ -240,12 +240,13 @@ export class SyncClient {
         nextController.abort()
         return { status: 'stopped', imported }
       }
-      if (this.importer.tipHeight() >= target) {
+      // No next request: this batch reached the target, and it is stored in full.
+      if (next === undefined || this.importer.tipHeight() >= target) {
         nextController.abort()
         return { status: 'synced', imported }
       }
       from = nextFrom
-      pending = next ?? this.fetch(peer, from, signal)
+      pending = next
     }
   }
 
