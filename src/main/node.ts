@@ -214,7 +214,10 @@ export class KimuraNode {
           guard,
           logger,
           metrics,
-          requestSync: () => { void this.parts.sync?.requestSync() }
+          requestSync: source => {
+            if (source !== undefined) this.parts.network?.notePeerTip(source.peer, source.tip)
+            void this.parts.sync?.requestSync()
+          }
         }),
         onMessage: async data => await batcher.add(data)
       },

@@ -3,7 +3,7 @@
 // block is forwarded ('accept') as soon as its header signature and messageRoot hold (SPEC 5),
 // so each hop does not wait for a full validation; it is stored only once every rule holds.
 // Never throws into gossipsub.
-import { bytesEqual } from '../../shared/bytes.js'
+import { bytesEqual, toHex } from '../../shared/bytes.js'
 import { decodeBlockHeader } from '../../shared/codec.js'
 import { errorMessage } from '../../shared/errors.js'
 import { blockHash } from '../../shared/hash.js'
@@ -32,8 +32,14 @@ export interface BlockGossipModules {
   guard: EquivocationGuard
   logger: Logger
   metrics: NodeMetrics
-  /** Called when a block's parent is unknown: the node is behind. */
-  requestSync?: () => void
+  /**
+   * Called when a block's parent is unknown: the node is behind. `source` is the peer that
+   * forwarded the block, with the block as its tip: gossipsub forwards only blocks a node
+   * accepted, so that peer holds it, and sync may fetch up to it from there. Without this, a
+   * node whose record of its peers' tips dates from their last status (a late joiner that just
+   * synced to it) found no peer ahead, and waited two intervals for the stall watch.
+   */
+  requestSync?: (source?: { peer: string, tip: { height: number, hash: string } }) => void
 }
 
 export async function blockGossipVerdict (data: Uint8Array, from: string, m: BlockGossipModules): Promise<GossipVerdict> {
@@ -74,7 +80,7 @@ export async function blockGossipVerdict (data: Uint8Array, from: string, m: Blo
     // Anything else is judged against the stored tip, as the queued blocks may still fail.
     if (header.height > tip.height + 1) {
       m.logger.debug({ height: header.height, tip: tip.height }, 'gossiped block is ahead of the tip: syncing')
-      m.requestSync?.()
+      m.requestSync?.({ peer: from, tip: { height: header.height, hash: toHex(signed.value) } })
       return 'ignore'
     }
     if (!bytesEqual(header.prevHash, tip.hash)) {
@@ -104,7 +110,7 @@ async function importAndJudge (data: Uint8Array, header: BlockHeader, queued: Ch
         m.metrics.blockStageLatency.observe({ stage: 'validated' }, Math.max(0, block.validatedAt - header.timestamp) / 1000)
         m.metrics.blockStageLatency.observe({ stage: 'stored' }, Math.max(0, Date.now() - header.timestamp) / 1000)
       }
-      return verdictOf(result, from, m)
+      return verdictOf(result, from, queued, m)
     }, (err: unknown) => {
       m.logger.debug({ err: errorMessage(err), from }, 'gossiped block not processed')
       return 'ignore' as const
@@ -118,12 +124,12 @@ async function importAndJudge (data: Uint8Array, header: BlockHeader, queued: Ch
   return first
 }
 
-function verdictOf (result: ImportResult, from: string, m: BlockGossipModules): GossipVerdict {
+function verdictOf (result: ImportResult, from: string, block: ChainTip, m: BlockGossipModules): GossipVerdict {
   if (result.imported > 0) return 'accept'
   if (result.error === undefined) return 'ignore'
   switch (result.error.code) {
     case 'PARENT_UNKNOWN':
-      m.requestSync?.()
+      m.requestSync?.({ peer: from, tip: { height: block.height, hash: toHex(block.hash) } })
       return 'ignore'
     case 'STORE_CONFLICT':
     case 'HALTED':

@@ -286,7 +286,12 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
   /** A block this node accepted from `from` shows that peer holds at least that height. */
   private noteBlockFrom (from: string, data: Uint8Array): void {
     const shape = decodeBlockHeader(data)
-    if (shape.ok) this.peerBook.raiseTip(from, { height: shape.value.header.height, hash: toHex(blockHash(shape.value.header)) })
+    if (shape.ok) this.notePeerTip(from, { height: shape.value.header.height, hash: toHex(blockHash(shape.value.header)) })
+  }
+
+  /** A leader-signed block `peer` sent shows it holds at least that block: sync may fetch to it. */
+  notePeerTip (peer: string, tip: VerifiedTip): void {
+    this.peerBook.raiseTip(peer, tip)
   }
 
   private get node (): Node | undefined {

@@ -116,7 +116,15 @@ function rootHolds (block: Block): boolean {
 
 // ---- Fakes ------------------------------------------------------------------------------
 
-interface Calls { imports: number, syncs: number, rejected: string[], atOrBelowTip: number, otherParent: number }
+interface Calls {
+  imports: number
+  syncs: number
+  /** Each sync request's source as `peer height hash`, or `none`. */
+  syncSources: string[]
+  rejected: string[]
+  atOrBelowTip: number
+  otherParent: number
+}
 
 /** The stored header at each height: genesis, then the stored part of the chain. */
 const storedHeaders = (stored: number): BlockHeader[] => [GENESIS_BLOCK.header, ...chain.slice(0, stored).map(b => b.block.header)]
@@ -163,7 +171,10 @@ function modules (input: GossipInput, calls: Calls): BlockGossipModules {
     guard: guard as unknown as EquivocationGuard,
     logger: { debug: quiet, warn: quiet, info: quiet, error: quiet } as unknown as Logger,
     metrics: metrics as unknown as NodeMetrics,
-    requestSync: () => { calls.syncs++ }
+    requestSync: source => {
+      calls.syncs++
+      calls.syncSources.push(source === undefined ? 'none' : `${source.peer} ${source.tip.height} ${source.tip.hash}`)
+    }
   }
 }
 
@@ -200,7 +211,7 @@ export const target = defineTarget({
   quickRuns: 500,
   async: true,
   async check (input) {
-    const calls: Calls = { imports: 0, syncs: 0, rejected: [], atOrBelowTip: 0, otherParent: 0 }
+    const calls: Calls = { imports: 0, syncs: 0, syncSources: [], rejected: [], atOrBelowTip: 0, otherParent: 0 }
     const verdict = await blockGossipVerdict(input.data, 'fuzz-peer', modules(input, calls))
     const want = expected(input)
     const got = calls.syncs > 0
@@ -208,6 +219,13 @@ export const target = defineTarget({
       : calls.imports > 0 ? 'import' : calls.atOrBelowTip > 0 ? `${verdict}+equivocation?` : calls.otherParent > 0 ? `${verdict}+other-parent?` : verdict
     check(calls.atOrBelowTip + calls.otherParent <= 1, 'asked the equivocation guard twice')
     check(calls.syncs <= 1, 'asked for more than one sync')
+    // A sync names the peer that sent the block, which holds it: sync may fetch up to it there.
+    const prefix = referenceBlockPrefix(input.data)
+    if (calls.syncs > 0 && prefix.ok) {
+      const h = prefix.value.header
+      const source = `fuzz-peer ${h.height} ${toHex(blockHashOf(h))}`
+      check(calls.syncSources[0] === source, `sync asked with source ${calls.syncSources[0]}, not ${source}`)
+    }
     const whole = referenceBlock(input.data)
     const forwardedEarly = want === 'import' && input.early && input.importer === 'validate' && whole.ok && rootHolds(whole.value)
     // A block forwarded early and refused later is counted as rejected, though gossip heard 'accept'.
