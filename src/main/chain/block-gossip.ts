@@ -37,7 +37,8 @@ export interface BlockGossipModules {
    * forwarded the block, with the block as its tip: gossipsub forwards only blocks a node
    * accepted, so that peer holds it, and sync may fetch up to it from there. Without this, a
    * node whose record of its peers' tips dates from their last status (a late joiner that just
-   * synced to it) found no peer ahead, and waited two intervals for the stall watch.
+   * synced to it) found no peer ahead, and waited two intervals for the stall watch. A peer
+   * that sends signed blocks it then does not serve only moves itself down the sync list.
    */
   requestSync?: (source?: { peer: string, tip: { height: number, hash: string } }) => void
 }
