@@ -214,10 +214,8 @@ export class KimuraNode {
           guard,
           logger,
           metrics,
-          requestSync: source => {
-            if (source !== undefined) this.parts.network?.notePeerTip(source.peer, source.tip)
-            void this.parts.sync?.requestSync()
-          }
+          requestSync: () => { void this.parts.sync?.requestSync() },
+          peerHolds: (peer, tip) => { this.parts.network?.notePeerTip(peer, tip) }
         }),
         onMessage: async data => await batcher.add(data)
       },

@@ -32,15 +32,17 @@ export interface BlockGossipModules {
   guard: EquivocationGuard
   logger: Logger
   metrics: NodeMetrics
+  /** Called when a block's parent is unknown: the node is behind. */
+  requestSync?: () => void
   /**
-   * Called when a block's parent is unknown: the node is behind. `source` is the peer that
-   * forwarded the block, with the block as its tip: gossipsub forwards only blocks a node
-   * accepted, so that peer holds it, and sync may fetch up to it from there. Without this, a
-   * node whose record of its peers' tips dates from their last status (a late joiner that just
-   * synced to it) found no peer ahead, and waited two intervals for the stall watch. A peer
-   * that sends signed blocks it then does not serve only moves itself down the sync list.
+   * Called for each leader-signed block a peer sends above this node's tip, before the block
+   * is judged further: that peer holds it (gossipsub forwards only what a node accepted), so
+   * sync may fetch up to it there. A node that knew its peers' tips only from their statuses
+   * (a late joiner that had just synced to them) otherwise found no peer ahead when the next
+   * blocks came, and waited two intervals for the stall watch. A peer that sends signed
+   * blocks it then does not serve only moves itself down the sync list.
    */
-  requestSync?: (source?: { peer: string, tip: { height: number, hash: string } }) => void
+  peerHolds?: (peer: string, tip: { height: number, hash: string }) => void
 }
 
 export async function blockGossipVerdict (data: Uint8Array, from: string, m: BlockGossipModules): Promise<GossipVerdict> {
@@ -69,6 +71,7 @@ export async function blockGossipVerdict (data: Uint8Array, from: string, m: Blo
     m.guard.checkAtOrBelowTip(header, signed.value, from, data)
     return 'ignore'
   }
+  m.peerHolds?.(from, { height: header.height, hash: toHex(signed.value) })
   // Only a signed header's timestamp is worth a latency sample.
   const latency = Math.max(0, receivedAt - header.timestamp) / 1000
   m.metrics.gossipReceiveLatency.observe(latency)
@@ -81,7 +84,7 @@ export async function blockGossipVerdict (data: Uint8Array, from: string, m: Blo
     // Anything else is judged against the stored tip, as the queued blocks may still fail.
     if (header.height > tip.height + 1) {
       m.logger.debug({ height: header.height, tip: tip.height }, 'gossiped block is ahead of the tip: syncing')
-      m.requestSync?.({ peer: from, tip: { height: header.height, hash: toHex(signed.value) } })
+      m.requestSync?.()
       return 'ignore'
     }
     if (!bytesEqual(header.prevHash, tip.hash)) {
@@ -111,7 +114,7 @@ async function importAndJudge (data: Uint8Array, header: BlockHeader, queued: Ch
         m.metrics.blockStageLatency.observe({ stage: 'validated' }, Math.max(0, block.validatedAt - header.timestamp) / 1000)
         m.metrics.blockStageLatency.observe({ stage: 'stored' }, Math.max(0, Date.now() - header.timestamp) / 1000)
       }
-      return verdictOf(result, from, queued, m)
+      return verdictOf(result, from, m)
     }, (err: unknown) => {
       m.logger.debug({ err: errorMessage(err), from }, 'gossiped block not processed')
       return 'ignore' as const
@@ -125,12 +128,12 @@ async function importAndJudge (data: Uint8Array, header: BlockHeader, queued: Ch
   return first
 }
 
-function verdictOf (result: ImportResult, from: string, block: ChainTip, m: BlockGossipModules): GossipVerdict {
+function verdictOf (result: ImportResult, from: string, m: BlockGossipModules): GossipVerdict {
   if (result.imported > 0) return 'accept'
   if (result.error === undefined) return 'ignore'
   switch (result.error.code) {
     case 'PARENT_UNKNOWN':
-      m.requestSync?.({ peer: from, tip: { height: block.height, hash: toHex(block.hash) } })
+      m.requestSync?.()
       return 'ignore'
     case 'STORE_CONFLICT':
     case 'HALTED':

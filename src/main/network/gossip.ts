@@ -115,15 +115,12 @@ export interface ValidatorInit {
   logger: Logger
   topic: string
   handle: (data: Uint8Array, from: string) => Promise<GossipVerdict>
-  /** Called after an 'accept' verdict, with the time the payload reached the validator. */
-  onAccept?: (data: Uint8Array, from: string, receivedAt: number) => void
 }
 
 /** A topic validator that asks the GossipHandler; it never throws into gossipsub. */
 export function createTopicValidator (init: ValidatorInit): TopicValidatorFn {
-  const { logger, topic, handle, onAccept } = init
+  const { logger, topic, handle } = init
   return async (peer: PeerId, msg: GossipMessage): Promise<TopicValidatorResult> => {
-    const receivedAt = Date.now()
     const from = peer.toString()
     let verdict: GossipVerdict
     try {
@@ -134,13 +131,6 @@ export function createTopicValidator (init: ValidatorInit): TopicValidatorFn {
     }
     switch (verdict) {
       case 'accept':
-        if (onAccept !== undefined) {
-          try {
-            onAccept(msg.data, from, receivedAt)
-          } catch (err) {
-            logger.debug({ topic, peer: from, err: errorMessage(err) }, 'gossip accept listener threw')
-          }
-        }
         return TopicValidatorResult.Accept
       case 'reject':
         return TopicValidatorResult.Reject

@@ -16,10 +16,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import type { Logger } from 'pino'
 import type { Registry } from 'prom-client'
-import { toHex } from '../../shared/bytes.js'
-import { decodeBlockHeader } from '../../shared/codec.js'
 import { KimuraError, errorMessage } from '../../shared/errors.js'
-import { blockHash } from '../../shared/hash.js'
 import { networkId } from '../../shared/status.js'
 import { createConnectionGater } from './connection-gater.js'
 import { ConnectionLiveness } from './connection-liveness.js'
@@ -226,8 +223,7 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
     pubsub.topicValidators.set(BLOCKS_TOPIC, createTopicValidator({
       logger: this.log,
       topic: BLOCKS_TOPIC,
-      handle: async (data, from) => await gossipHandler.onBlock(data, from),
-      onAccept: (data, from) => { this.noteBlockFrom(from, data) }
+      handle: async (data, from) => await gossipHandler.onBlock(data, from)
     }))
     pubsub.topicValidators.set(MESSAGES_TOPIC, createTopicValidator({
       logger: this.log,
@@ -281,12 +277,6 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
     this.peerBook.setTip(id, verdict.tip)
     this.emit('peer:status', { peerId: id, tip: verdict.tip, header: verdict.header })
     return verdict.tip
-  }
-
-  /** A block this node accepted from `from` shows that peer holds at least that height. */
-  private noteBlockFrom (from: string, data: Uint8Array): void {
-    const shape = decodeBlockHeader(data)
-    if (shape.ok) this.notePeerTip(from, { height: shape.value.header.height, hash: toHex(blockHash(shape.value.header)) })
   }
 
   /** A leader-signed block `peer` sent shows it holds at least that block: sync may fetch to it. */

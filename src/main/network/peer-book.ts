@@ -49,7 +49,7 @@ export class PeerBook {
     this.peers.set(peer, { tip, syncFailures: 0 })
   }
 
-  /** A peer that gossiped a leader-signed block (stored here, or above the tip) has at least that block. */
+  /** A peer that gossiped a leader-signed block above this node's tip has at least that block. */
   raiseTip (peer: string, tip: VerifiedTip): void {
     const entry = this.peers.get(peer)
     if (entry !== undefined && tip.height > entry.tip.height) entry.tip = tip

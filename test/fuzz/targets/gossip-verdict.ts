@@ -119,8 +119,8 @@ function rootHolds (block: Block): boolean {
 interface Calls {
   imports: number
   syncs: number
-  /** Each sync request's source as `peer height hash`, or `none`. */
-  syncSources: string[]
+  /** Each peerHolds report as `peer height hash`. */
+  held: string[]
   rejected: string[]
   atOrBelowTip: number
   otherParent: number
@@ -171,10 +171,8 @@ function modules (input: GossipInput, calls: Calls): BlockGossipModules {
     guard: guard as unknown as EquivocationGuard,
     logger: { debug: quiet, warn: quiet, info: quiet, error: quiet } as unknown as Logger,
     metrics: metrics as unknown as NodeMetrics,
-    requestSync: source => {
-      calls.syncs++
-      calls.syncSources.push(source === undefined ? 'none' : `${source.peer} ${source.tip.height} ${source.tip.hash}`)
-    }
+    requestSync: () => { calls.syncs++ },
+    peerHolds: (peer, tip) => { calls.held.push(`${peer} ${tip.height} ${tip.hash}`) }
   }
 }
 
@@ -211,7 +209,7 @@ export const target = defineTarget({
   quickRuns: 500,
   async: true,
   async check (input) {
-    const calls: Calls = { imports: 0, syncs: 0, syncSources: [], rejected: [], atOrBelowTip: 0, otherParent: 0 }
+    const calls: Calls = { imports: 0, syncs: 0, held: [], rejected: [], atOrBelowTip: 0, otherParent: 0 }
     const verdict = await blockGossipVerdict(input.data, 'fuzz-peer', modules(input, calls))
     const want = expected(input)
     const got = calls.syncs > 0
@@ -219,12 +217,13 @@ export const target = defineTarget({
       : calls.imports > 0 ? 'import' : calls.atOrBelowTip > 0 ? `${verdict}+equivocation?` : calls.otherParent > 0 ? `${verdict}+other-parent?` : verdict
     check(calls.atOrBelowTip + calls.otherParent <= 1, 'asked the equivocation guard twice')
     check(calls.syncs <= 1, 'asked for more than one sync')
-    // A sync names the peer that sent the block, which holds it: sync may fetch up to it there.
+    // Before a sync, the peer that sent the block is known to hold it: sync may fetch up to it there.
+    check(calls.held.length <= 1, 'reported the sender as holding the block more than once')
     const prefix = referenceBlockPrefix(input.data)
     if (calls.syncs > 0 && prefix.ok) {
       const h = prefix.value.header
       const source = `fuzz-peer ${h.height} ${toHex(blockHashOf(h))}`
-      check(calls.syncSources[0] === source, `sync asked with source ${calls.syncSources[0]}, not ${source}`)
+      check(calls.held[0] === source, `sync asked with the sender recorded as ${calls.held[0] ?? 'nothing'}, not ${source}`)
     }
     const whole = referenceBlock(input.data)
     const forwardedEarly = want === 'import' && input.early && input.importer === 'validate' && whole.ok && rootHolds(whole.value)
