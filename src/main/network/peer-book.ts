@@ -85,8 +85,7 @@ export class PeerBook {
    */
   aheadOf (height: number, connected: (peer: string) => boolean): string[] {
     const ahead = [...this.peers.entries()].filter(([peer, e]) => e.tip.height > height && connected(peer))
-    // When any peer is ahead, the highest connected tip is one of theirs.
-    const best = this.highest(connected)?.height ?? 0
+    const best = ahead.reduce((max, [, e]) => Math.max(max, e.tip.height), 0)
     const ranked = ahead.map(([peer, e]) => {
       const near = e.tip.height >= best - NEAR_BEST_BLOCKS
       return { peer, failures: e.syncFailures, near, height: e.tip.height, order: near ? fnv1a(this.salt + peer) : 0 }
