@@ -119,11 +119,17 @@ async function equivocationsCounted (node: NodeProcess): Promise<number> {
 test('two leader-signed blocks at one height: the node that sees both keeps the evidence, counts it, logs it at fatal and stops following', async t => {
   const { leaderKey, leader, peer, fork } = await forkedChains(t)
 
-  // A new node that knows both chains' nodes sees two signed blocks at one height.
-  const witness = createNodeProcess(t, { leader: false, blockIntervalMs: INTERVAL_MS, leaderKey, name: 'witness', extraArgs: ['--peers', `${(await peer.status()).listen[0]},${(await fork.status()).listen[0]}`] })
+  // A node that holds the leader's chain above the copy's height, then comes to know both
+  // chains' nodes, sees two signed blocks at one height: the copy's status tip, and whatever of
+  // its chain gossip or sync brings. Knowing both from the start raced with the copy: a copy
+  // that reached this node first synced its chain from it, found the fork itself and halted,
+  // and this node then never saw the copy's blocks.
+  const first = createNodeProcess(t, { leader: false, blockIntervalMs: INTERVAL_MS, leaderKey, name: 'witness-first', extraArgs: ['--peers', (await peer.status()).listen[0]] })
+  await first.start()
+  await first.waitForHeight((await fork.height()) + 2, 20_000)
+  await first.stop()
+  const witness = createNodeProcess(t, { leader: false, blockIntervalMs: INTERVAL_MS, leaderKey, name: 'witness', dataDir: first.spec.dataDir, extraArgs: ['--peers', `${(await peer.status()).listen[0]},${(await fork.status()).listen[0]}`] })
   await witness.start()
-  // The witness syncs one chain, then sees the other: by gossip when that chain is not ahead of
-  // it, or by sync (a leader-signed block on another parent) when it is.
   await waitFor(async () => await equivocationsCounted(witness) >= 1, 45_000, 'the witness to count an equivocation')
   t.regex(witness.output, /"level":60[^\n]*leader equivocation/)
   t.true(existsSync(join(witness.spec.dataDir, 'equivocation.json')))
