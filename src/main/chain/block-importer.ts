@@ -48,6 +48,8 @@ export interface ImportOptions {
   onChecked?: () => void
 }
 
+const HALTED: ImportResult = { imported: 0, blocks: [], known: 0, error: { code: 'HALTED', reason: 'this node stopped following the chain (equivocation)' } }
+
 interface CheckFailure { index: number, code: ImportErrorCode, reason: string }
 
 /** What the import task gets: the blocks before the first one that failed its checks, and that failure. */
@@ -113,22 +115,25 @@ export class BlockImporter {
 
   /** Validates and commits consecutive blocks, after any import already running. */
   async importBlocks (blocks: Uint8Array[], source: ImportSource = 'sync', options: ImportOptions = {}): Promise<ImportResult> {
-    if (this.hooks.halted?.() === true) return { imported: 0, blocks: [], known: 0, error: { code: 'HALTED', reason: 'this node stopped following the chain (equivocation)' } }
+    if (this.hooks.halted?.() === true) return HALTED
     this.waiting++
     // Signatures are checked at once, in parallel with the import before this one; only the
     // import task itself (validation against the parent, and the commit) waits its turn.
     const prepared = this.prepare(blocks, options.headersVerified === true, options.onChecked)
     // Awaited below, possibly after it failed: mark it handled now.
     prepared.catch(() => undefined)
-    const run = this.tail.then(async (): Promise<ImportBlocksOutput> => {
+    const run = this.tail.then(async (): Promise<ImportBlocksOutput | undefined> => {
       const { input, failure } = await prepared
+      // The node may have halted while this import waited its turn or its checks: it commits
+      // nothing more (an import task already on a worker still finishes).
+      if (this.hooks.halted?.() === true) return undefined
       // A block that failed its checks is imported no further; the ones before it still are.
       if (input.blocks.length === 0) return { imported: [], known: 0, tipHeight: this.store.tip().height, ...(failure === undefined ? {} : { error: failure }) }
       const output = await this.pool.importBlocks({ ...input, now: Date.now() })
       return failure === undefined || output.error !== undefined ? output : { ...output, error: failure }
     })
     this.tail = run.catch(() => undefined)
-    let output: ImportBlocksOutput
+    let output: ImportBlocksOutput | undefined
     try {
       output = await run
     } finally {
@@ -136,6 +141,7 @@ export class BlockImporter {
       // The commit happened on a worker: see it on this thread before anyone reads the tip.
       this.store.refresh()
     }
+    if (output === undefined) return HALTED
     const full = output.error?.code === 'STORAGE_FULL'
     if (full !== this.storageFull && (full || output.imported.length > 0)) {
       this.storageFull = full

@@ -59,6 +59,21 @@ test.serial('consecutive blocks import in one run, in order', async t => {
   t.is(toHex(peer.store.tip().hash), toHex(chain[2].hash))
 })
 
+test.serial('imports asked for before the node halted (equivocation) but not yet run commit nothing', async t => {
+  const node = await startPool(t, { leaderKey: toHex(leaderKey.publicKey) })
+  let halted = false
+  const importer = new BlockImporter(node.pool, node.store, leaderKey.publicKey, { halted: () => halted })
+  const chain = makeChain(2)
+  // Both pass the check on entry; the halt comes while they wait for their checks and turn.
+  const first = importer.importBlocks([encoded(chain[0])])
+  const second = importer.importBlocks([encoded(chain[1])], 'gossip')
+  halted = true
+  for (const result of await Promise.all([first, second])) t.like(result, { imported: 0, error: { code: 'HALTED' } })
+  t.is(node.store.tip().height, 0)
+  t.like(await importer.importBlocks([encoded(chain[0])]), { imported: 0, error: { code: 'HALTED' } })
+  t.is(node.store.tip().height, 0)
+})
+
 interface Forgery {
   name: string
   block: () => Uint8Array
