@@ -138,7 +138,9 @@ test('two leader-signed blocks at one height: the node that sees both keeps the 
   t.log(`evidence at height ${kept.height}, from ${kept.source}`)
   // It stopped following: its height no longer grows while the leader's chain does. (Not the
   // peer's: a witness that followed the copy's chain relays its blocks to the peer until it
-  // halts, and the peer then holds evidence too, and halts.)
+  // halts, and the peer then holds evidence too, and halts.) An import task already on a worker
+  // when it halted still commits: the height is taken two leader blocks later.
+  await leader.waitForHeight((await leader.height()) + 2, 20_000)
   const halted = (await witness.status()).height
   await leader.waitForHeight((await leader.height()) + 5, 20_000)
   t.is((await witness.status()).height, halted)
