@@ -238,18 +238,21 @@ export class KimuraNode {
     // that starts behind its peers (restored from an older copy) catches up before producing.
     p.sync = new SyncClient({ network, importer, logger: logger.child({ component: 'sync' }) },
       { stallMs: config.role === 'leader' ? 0 : 2 * config.params.blockIntervalMs })
-    guard.start()
-    if (!guard.halted) p.sync.start()
-
-    if (config.role === 'leader' && !guard.halted) {
-      const sync = p.sync
-      const catchUp = new LeaderCatchUp({
+    const sync = p.sync
+    // Made before the sync starts: it remembers the height this leader started from.
+    const catchUp = config.role === 'leader'
+      ? new LeaderCatchUp({
         hasConfiguredPeers: config.peers.length > 0,
         tipHeight: () => store.tip().height,
         highestPeerTip: () => network.highestPeerTip(),
         requestSync: async () => await sync.requestSync(),
         logger
       })
+      : undefined
+    guard.start()
+    if (!guard.halted) sync.start()
+
+    if (catchUp !== undefined && !guard.halted) {
       await catchUp.beforeFirstBlock()
       p.producerClient = new ProducerClient({ ...workerConfig, keyFile: config.keyFile, maxPending: config.maxPending }, { onDied: err => { this.reportFatal(err) } })
       await p.producerClient.start()

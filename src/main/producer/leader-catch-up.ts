@@ -20,7 +20,16 @@ export interface LeaderCatchUpModules {
 }
 
 export class LeaderCatchUp {
-  constructor (private readonly m: LeaderCatchUpModules) {}
+  /**
+   * The height this leader started from. Made before the sync client starts: that client may
+   * catch up from a peer's status on its own, before beforeFirstBlock looks, and the operator
+   * must still hear that this leader was behind.
+   */
+  private readonly startHeight: number
+
+  constructor (private readonly m: LeaderCatchUpModules) {
+    this.startHeight = m.tipHeight()
+  }
 
   /** Before the first block: wait for a peer's status (bounded), then sync while a peer is ahead. */
   async beforeFirstBlock (): Promise<void> {
@@ -33,8 +42,8 @@ export class LeaderCatchUp {
       m.logger.warn({ waitedMs: LEADER_CATCH_UP_WAIT_MS, height: m.tipHeight() }, 'no configured peer answered its status: producing from this leader\'s own tip')
       return
     }
-    if (ahead.height <= m.tipHeight()) return
-    m.logger.warn({ height: m.tipHeight(), peerHeight: ahead.height }, 'this leader is behind its peers (restored from an older copy?): syncing before producing')
+    if (ahead.height <= this.startHeight) return
+    m.logger.warn({ height: this.startHeight, peerHeight: ahead.height, syncedTo: m.tipHeight() }, 'this leader is behind its peers (restored from an older copy?): syncing before producing')
     for (let round = 0; round < 10 && (m.highestPeerTip()?.height ?? 0) > m.tipHeight(); round++) {
       const result = await m.requestSync()
       if (result.status !== 'synced') break
