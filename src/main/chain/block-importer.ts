@@ -48,7 +48,9 @@ export interface ImportOptions {
   onChecked?: () => void
 }
 
-const HALTED: ImportResult = { imported: 0, blocks: [], known: 0, error: { code: 'HALTED', reason: 'this node stopped following the chain (equivocation)' } }
+function haltedResult (): ImportResult {
+  return { imported: 0, blocks: [], known: 0, error: { code: 'HALTED', reason: 'this node stopped following the chain (equivocation)' } }
+}
 
 interface CheckFailure { index: number, code: ImportErrorCode, reason: string }
 
@@ -115,7 +117,7 @@ export class BlockImporter {
 
   /** Validates and commits consecutive blocks, after any import already running. */
   async importBlocks (blocks: Uint8Array[], source: ImportSource = 'sync', options: ImportOptions = {}): Promise<ImportResult> {
-    if (this.hooks.halted?.() === true) return HALTED
+    if (this.hooks.halted?.() === true) return haltedResult()
     this.waiting++
     // Signatures are checked at once, in parallel with the import before this one; only the
     // import task itself (validation against the parent, and the commit) waits its turn.
@@ -141,7 +143,7 @@ export class BlockImporter {
       // The commit happened on a worker: see it on this thread before anyone reads the tip.
       this.store.refresh()
     }
-    if (output === undefined) return HALTED
+    if (output === undefined) return haltedResult()
     const full = output.error?.code === 'STORAGE_FULL'
     if (full !== this.storageFull && (full || output.imported.length > 0)) {
       this.storageFull = full
