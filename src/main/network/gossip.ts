@@ -25,6 +25,14 @@ export interface GossipConfigInit {
    * peer exchange is acted on), 0 otherwise.
    */
   appScore: (peer: string) => number
+  /**
+   * Whether this node sends IHAVE gossip (ids of recent payloads) to peers outside its mesh.
+   * The leader does not. Every block starts at it, so a peer that hears of a block from the
+   * leader has usually not received it yet, asks for it (IWANT), and the leader uploads the
+   * whole block once more: about 1.8 copies per block at 50 nodes, above the mesh degree.
+   * Its mesh peers' own IHAVEs, a hop later, repair holes in the mesh as before.
+   */
+  lazyGossip: boolean
 }
 
 /** How long gossipsub remembers a payload's id, on every node, to drop it when it comes again. */
@@ -71,11 +79,14 @@ export function createGossipsub (init: GossipConfigInit): ReturnType<typeof goss
     // Mesh degree for up to ~100 nodes: 8 reaches 100 nodes in about three hops; Dlo 6 and
     // Dhi 12 leave room to graft and prune without churn, and Dhi bounds what one publish
     // uploads (12 x the block). Dout < Dlo and <= D/2, as gossipsub requires; Dlazy 6 peers
-    // outside the mesh hear IHAVEs, which repairs holes in a sparse mesh.
+    // outside the mesh hear IHAVEs, which repairs holes in a sparse mesh (not the leader's: see
+    // lazyGossip).
     D: 8,
     Dlo: 6,
     Dhi: 12,
-    Dlazy: 6,
+    Dlazy: init.lazyGossip ? 6 : 0,
+    // The library's default share of the other peers that hear IHAVEs (0.25), or none.
+    ...(init.lazyGossip ? {} : { gossipFactor: 0 }),
     Dout: 2,
     // Faster than the default 1 s: mesh repair after a (re)connect matters more than the
     // heartbeat cost, which is small with tens of peers.

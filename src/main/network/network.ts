@@ -206,7 +206,8 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
           ping: ping(),
           pubsub: createGossipsub({
             maxBlockBytes: options.maxBlockBytes,
-            appScore: peer => this.peerBook.isVerified(peer) ? 1 : 0
+            appScore: peer => this.peerBook.isVerified(peer) ? 1 : 0,
+            lazyGossip: options.lazyGossip
           })
         }
       })

@@ -40,6 +40,8 @@ export interface NetworkOptions {
   syncMaxBytesInFlight: number
   /** Sustained sync requests per second accepted from one peer (token bucket refill). */
   syncRequestsPerSecond: number
+  /** Whether gossipsub sends IHAVEs outside the mesh: not on the leader (gossip.ts, lazyGossip). */
+  lazyGossip: boolean
   /** Sync requests one peer may burst before the refill rate applies (bucket size). */
   syncRequestBurst: number
   /** How long one sync request may take, request to last block, before it is abandoned. */
@@ -53,6 +55,7 @@ type Defaults = Omit<NetworkOptions, 'dataDir' | 'listen' | 'announce' | 'leader
 
 export const DEFAULT_NETWORK_OPTIONS: Readonly<Defaults> = Object.freeze({
   peers: [],
+  lazyGossip: true,
   // A permissioned network of up to ~100 nodes, each in a mesh of about a dozen: 128 leaves
   // room for every node of a small network to reach the leader while bounding the
   // per-connection memory (buffers, gossip state) a flood of connections can cost.
