@@ -14,6 +14,8 @@ export interface NetworkOptions {
   leaderAddr?: string
   /** Other nodes to dial and keep connected to (SPEC 7 --peers), each ending in /p2p/<peer id>. */
   peers: string[]
+  /** Whether gossipsub sends IHAVEs outside the mesh: not on the leader (gossip.ts, lazyGossip). */
+  lazyGossip: boolean
   /** Largest encoded block (SPEC 4); bounds inbound gossip and sync frames. */
   maxBlockBytes: number
   /**
@@ -40,8 +42,6 @@ export interface NetworkOptions {
   syncMaxBytesInFlight: number
   /** Sustained sync requests per second accepted from one peer (token bucket refill). */
   syncRequestsPerSecond: number
-  /** Whether gossipsub sends IHAVEs outside the mesh: not on the leader (gossip.ts, lazyGossip). */
-  lazyGossip: boolean
   /** Sync requests one peer may burst before the refill rate applies (bucket size). */
   syncRequestBurst: number
   /** How long one sync request may take, request to last block, before it is abandoned. */
