@@ -117,7 +117,9 @@ export class KimuraNode {
     p.store = new ChainStore({ dataDir: config.dataDir, initialize: true })
     const opened = p.store.start()
     const store = p.store
-    logger.info({ dataDir: config.dataDir, height: store.tip().height, hash: toHex(store.tip().hash), formatVersion: opened.formatVersion, ...(opened.migration === undefined ? {} : { migration: opened.migration }) }, opened.migration === undefined ? 'store opened' : `store opened: migrated from format ${opened.migration.from} to ${opened.migration.to} (${opened.migration.messages} messages in ${Math.round(opened.migration.ms)} ms)`)
+    // The height this node started from, before any sync or gossip moved it.
+    const openedHeight = store.tip().height
+    logger.info({ dataDir: config.dataDir, height: openedHeight, hash: toHex(store.tip().hash), formatVersion: opened.formatVersion, ...(opened.migration === undefined ? {} : { migration: opened.migration }) }, opened.migration === undefined ? 'store opened' : `store opened: migrated from format ${opened.migration.from} to ${opened.migration.to} (${opened.migration.messages} messages in ${Math.round(opened.migration.ms)} ms)`)
 
     p.metrics = new NodeMetrics({
       height: () => store.tip().height,
@@ -240,21 +242,19 @@ export class KimuraNode {
     // that starts behind its peers (restored from an older copy) catches up before producing.
     p.sync = new SyncClient({ network, importer, logger: logger.child({ component: 'sync' }) },
       { stallMs: config.role === 'leader' ? 0 : 2 * config.params.blockIntervalMs })
-    const sync = p.sync
-    // Made before the sync starts: it remembers the height this leader started from.
-    const catchUp = config.role === 'leader'
-      ? new LeaderCatchUp({
+    guard.start()
+    if (!guard.halted) p.sync.start()
+
+    if (config.role === 'leader' && !guard.halted) {
+      const sync = p.sync
+      const catchUp = new LeaderCatchUp({
         hasConfiguredPeers: config.peers.length > 0,
+        startHeight: openedHeight,
         tipHeight: () => store.tip().height,
         highestPeerTip: () => network.highestPeerTip(),
         requestSync: async () => await sync.requestSync(),
         logger
       })
-      : undefined
-    guard.start()
-    if (!guard.halted) sync.start()
-
-    if (catchUp !== undefined && !guard.halted) {
       await catchUp.beforeFirstBlock()
       p.producerClient = new ProducerClient({ ...workerConfig, keyFile: config.keyFile, maxPending: config.maxPending }, { onDied: err => { this.reportFatal(err) } })
       await p.producerClient.start()

@@ -13,6 +13,12 @@ export const LEADER_CATCH_UP_WAIT_MS = 5_000
 export interface LeaderCatchUpModules {
   /** Whether the leader was configured with peers (--peers): only then is there anyone to ask. */
   hasConfiguredPeers: boolean
+  /**
+   * The height the store held when the node started. The sync client may catch this leader up
+   * from a peer's status before beforeFirstBlock looks; the operator must still hear that it
+   * was behind.
+   */
+  startHeight: number
   tipHeight: () => number
   highestPeerTip: () => VerifiedTip | undefined
   requestSync: () => Promise<SyncResult>
@@ -20,16 +26,7 @@ export interface LeaderCatchUpModules {
 }
 
 export class LeaderCatchUp {
-  /**
-   * The height this leader started from. Made before the sync client starts: that client may
-   * catch up from a peer's status on its own, before beforeFirstBlock looks, and the operator
-   * must still hear that this leader was behind.
-   */
-  private readonly startHeight: number
-
-  constructor (private readonly m: LeaderCatchUpModules) {
-    this.startHeight = m.tipHeight()
-  }
+  constructor (private readonly m: LeaderCatchUpModules) {}
 
   /** Before the first block: wait for a peer's status (bounded), then sync while a peer is ahead. */
   async beforeFirstBlock (): Promise<void> {
@@ -42,8 +39,8 @@ export class LeaderCatchUp {
       m.logger.warn({ waitedMs: LEADER_CATCH_UP_WAIT_MS, height: m.tipHeight() }, 'no configured peer answered its status: producing from this leader\'s own tip')
       return
     }
-    if (ahead.height <= this.startHeight) return
-    m.logger.warn({ height: this.startHeight, peerHeight: ahead.height, syncedTo: m.tipHeight() }, 'this leader is behind its peers (restored from an older copy?): syncing before producing')
+    if (ahead.height <= m.startHeight) return
+    m.logger.warn({ height: m.startHeight, peerHeight: ahead.height, syncedTo: m.tipHeight() }, 'this leader is behind its peers (restored from an older copy?): syncing before producing')
     for (let round = 0; round < 10 && (m.highestPeerTip()?.height ?? 0) > m.tipHeight(); round++) {
       const result = await m.requestSync()
       if (result.status !== 'synced') break

@@ -11,6 +11,7 @@ function setup (peerTip: VerifiedTip | undefined, own = 5): { catchUp: LeaderCat
   const warnings: string[] = []
   const catchUp = new LeaderCatchUp({
     hasConfiguredPeers: true,
+    startHeight: own,
     tipHeight: () => state.own,
     highestPeerTip: () => state.peer,
     requestSync: async (): Promise<SyncResult> => {
