@@ -30,7 +30,7 @@ export interface GossipConfigInit {
    * The leader does not. Every block starts at it, so a peer that hears of a block from the
    * leader has usually not received it yet, asks for it (IWANT), and the leader uploads the
    * whole block once more: about one copy per block at 50 nodes (13.2-13.6 x the block before,
-   * 11.6-12.6 x after), above the mesh degree.
+   * 11.4-12.6 x after), above the mesh degree.
    * Its mesh peers' own IHAVEs, a hop later, repair holes in the mesh as before.
    */
   lazyGossip: boolean
@@ -85,9 +85,8 @@ export function createGossipsub (init: GossipConfigInit): ReturnType<typeof goss
     D: 8,
     Dlo: 6,
     Dhi: 12,
-    Dlazy: init.lazyGossip ? 6 : 0,
-    // The library's default share of the other peers that hear IHAVEs (0.25), or none.
-    ...(init.lazyGossip ? {} : { gossipFactor: 0 }),
+    // The leader: no IHAVE to anyone (neither Dlazy peers nor the library's default share, 0.25).
+    ...(init.lazyGossip ? { Dlazy: 6 } : { Dlazy: 0, gossipFactor: 0 }),
     Dout: 2,
     // Faster than the default 1 s: mesh repair after a (re)connect matters more than the
     // heartbeat cost, which is small with tens of peers.
