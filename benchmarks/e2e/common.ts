@@ -67,7 +67,7 @@ export function processCpuSeconds (pid: number): number | undefined {
 }
 
 /** CPU seconds of this process's children that have exited and been reaped (cutime + cstime). */
-function reapedChildrenCpuSeconds (): number {
+export function reapedChildrenCpuSeconds (): number {
   const fields = statFields('self')
   return fields === undefined ? 0 : (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND
 }
