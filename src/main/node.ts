@@ -203,8 +203,8 @@ export class KimuraNode {
       leaderKey: this.leaderKey,
       peers: config.peers,
       maxBlockBytes: config.params.maxBlockBytes,
-      // Every block starts at the leader: its IHAVEs would only draw IWANTs for it.
-      lazyGossip: config.role !== 'leader',
+      // Every block starts at the leader: its gossip is shaped for a source (gossip.ts).
+      publishesBlocks: config.role === 'leader',
       ...(config.announce === undefined ? {} : { announce: config.announce }),
       ...(config.allowPeers === undefined ? {} : { allowPeers: config.allowPeers }),
       ...(config.leaderAddr === undefined ? {} : { leaderAddr: config.leaderAddr })

@@ -26,14 +26,18 @@ export interface GossipConfigInit {
    */
   appScore: (peer: string) => number
   /**
-   * Whether this node sends IHAVE gossip (ids of recent payloads) to peers outside its mesh.
-   * The leader does not. Every block starts at it, so a peer that hears of a block from the
-   * leader has usually not received it yet, asks for it (IWANT), and the leader uploads the
-   * whole block once more: about one copy per block at 50 nodes (13.2-13.6 x the block before,
-   * 11.4-12.6 x after), above the mesh degree.
-   * Its mesh peers' own IHAVEs, a hop later, repair holes in the mesh as before.
+   * Whether every block starts at this node (the leader). Its gossip is then shaped for a
+   * source, whose upload is the network's bottleneck:
+   * - no IHAVE gossip to peers outside its mesh: a peer that hears of a block from the leader
+   *   has usually not received it yet, asks for it (IWANT), and the leader uploads the whole
+   *   block once more (about one copy per block at 50 nodes: 13.2-13.6 x the block before,
+   *   11.4-12.6 x after). Its mesh peers' IHAVEs, a hop later, repair holes in the mesh.
+   * - Dhi 8 instead of 12: a mesh sits near its high mark, since peers short of Dlo graft onto
+   *   whoever they are connected to, so Dhi, not D, bounds what each publish uploads.
+   *   Grafts beyond 8 from peers it did not dial are pruned with peer exchange, which sends
+   *   those peers to others: 8.2-8.8 x the block per block at 50 nodes instead of 13.3 x.
    */
-  lazyGossip: boolean
+  publishesBlocks: boolean
 }
 
 /** How long gossipsub remembers a payload's id, on every node, to drop it when it comes again. */
@@ -74,19 +78,17 @@ export function createGossipsub (init: GossipConfigInit): ReturnType<typeof goss
     emitSelf: false,
     // In a mesh, flood publishing would make the leader upload every block once per connected
     // subscriber (up to every node that dials it); publishing to its mesh bounds the upload
-    // by Dhi, and the mesh carries the block on from there.
+    // by its mesh, and the mesh carries the block on from there.
     floodPublish: false,
     batchPublish: true,
     // Mesh degree for up to ~100 nodes: 8 reaches 100 nodes in about three hops; Dlo 6 and
-    // Dhi 12 leave room to graft and prune without churn, and Dhi bounds what one publish
-    // uploads (12 x the block). Dout < Dlo and <= D/2, as gossipsub requires; Dlazy 6 peers
-    // outside the mesh hear IHAVEs, which repairs holes in a sparse mesh (not the leader's: see
-    // lazyGossip).
+    // Dhi 12 leave room to graft and prune without churn. Dout < Dlo and <= D/2, as gossipsub
+    // requires; Dlazy 6 peers outside the mesh hear IHAVEs, which repairs holes in a sparse
+    // mesh. The leader differs (see publishesBlocks): no IHAVEs (neither Dlazy peers nor the
+    // library's default share, 0.25), and Dhi 8, so that each block leaves it about 8 times, not 12.
     D: 8,
     Dlo: 6,
-    Dhi: 12,
-    // The leader: no IHAVE to anyone (neither Dlazy peers nor the library's default share, 0.25).
-    ...(init.lazyGossip ? { Dlazy: 6 } : { Dlazy: 0, gossipFactor: 0 }),
+    ...(init.publishesBlocks ? { Dhi: 8, Dlazy: 0, gossipFactor: 0 } : { Dhi: 12, Dlazy: 6 }),
     Dout: 2,
     // Faster than the default 1 s: mesh repair after a (re)connect matters more than the
     // heartbeat cost, which is small with tens of peers.

@@ -207,7 +207,7 @@ export class Network extends EventEmitter<NetworkEvents> implements SyncNetwork 
           pubsub: createGossipsub({
             maxBlockBytes: options.maxBlockBytes,
             appScore: peer => this.peerBook.isVerified(peer) ? 1 : 0,
-            lazyGossip: options.lazyGossip
+            publishesBlocks: options.publishesBlocks
           })
         }
       })

@@ -14,8 +14,8 @@ export interface NetworkOptions {
   leaderAddr?: string
   /** Other nodes to dial and keep connected to (SPEC 7 --peers), each ending in /p2p/<peer id>. */
   peers: string[]
-  /** Whether gossipsub sends IHAVEs outside the mesh: not on the leader (gossip.ts, lazyGossip). */
-  lazyGossip: boolean
+  /** Whether every block starts at this node, the leader: its gossip is shaped for that (gossip.ts, publishesBlocks). */
+  publishesBlocks: boolean
   /** Largest encoded block (SPEC 4); bounds inbound gossip and sync frames. */
   maxBlockBytes: number
   /**
@@ -55,7 +55,7 @@ type Defaults = Omit<NetworkOptions, 'dataDir' | 'listen' | 'announce' | 'leader
 
 export const DEFAULT_NETWORK_OPTIONS: Readonly<Defaults> = Object.freeze({
   peers: [],
-  lazyGossip: true,
+  publishesBlocks: false,
   // A permissioned network of up to ~100 nodes, each in a mesh of about a dozen: 128 leaves
   // room for every node of a small network to reach the leader while bounding the
   // per-connection memory (buffers, gossip state) a flood of connections can cost.

@@ -47,7 +47,7 @@ async function rogueNode (target: NodeProcess): Promise<Libp2p<{ identify: Ident
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    services: { identify: identify(), pubsub: createGossipsub({ maxBlockBytes: DEFAULT_PARAMS.maxBlockBytes, appScore: () => 0, lazyGossip: true }) }
+    services: { identify: identify(), pubsub: createGossipsub({ maxBlockBytes: DEFAULT_PARAMS.maxBlockBytes, appScore: () => 0, publishesBlocks: false }) }
   })
   await node.start()
   node.services.pubsub.subscribe(BLOCKS_TOPIC)

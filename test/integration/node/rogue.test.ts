@@ -36,7 +36,7 @@ async function startGossipNode (t: ExecutionContext, targets: readonly NodeProce
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    services: { identify: identify(), pubsub: createGossipsub({ maxBlockBytes: DEFAULT_PARAMS.maxBlockBytes, appScore: () => 0, lazyGossip: true }) }
+    services: { identify: identify(), pubsub: createGossipsub({ maxBlockBytes: DEFAULT_PARAMS.maxBlockBytes, appScore: () => 0, publishesBlocks: false }) }
   })
   t.teardown(async () => { await node.stop() })
   await node.start()

@@ -127,7 +127,7 @@ test('an instance of another shape is left alone', t => {
 test('the gossipsub service a node runs has the shape this wraps', async t => {
   const node = await createLibp2p({
     start: false,
-    services: { identify: identify(), pubsub: createGossipsub({ maxBlockBytes: 1024, appScore: () => 0, lazyGossip: true }) }
+    services: { identify: identify(), pubsub: createGossipsub({ maxBlockBytes: 1024, appScore: () => 0, publishesBlocks: false }) }
   })
   t.true(installGossipRpcBatching(node.services.pubsub, silent), 'a later @libp2p/gossipsub changed the private methods this wraps')
   await node.stop()
