@@ -17,6 +17,15 @@ import { classifyWriteError, freeBytes, OPEN_FREE_BYTES, storageFull } from './s
 /** The LMDB file inside the data directory (lmdb-js makes `chain.mdb` and `chain.mdb-lock`). */
 export const STORE_FILE = 'chain.mdb'
 
+/**
+ * The LMDB map: address space only (the file grows page by page as before; nothing is
+ * reserved on disk or in memory). lmdb-js otherwise starts at 128 KiB and doubles the map each
+ * time it fills, and each growth remaps the environment under every thread that has it open,
+ * just when a new node's store grows fastest (benchmarks/README.md, "The LMDB map"). 1 TiB is
+ * far beyond any store this node keeps, and far within a 64-bit address space.
+ */
+const MAP_SIZE_BYTES = 2 ** 40
+
 export interface ChainStoreOptions {
   /** The node's data directory. */
   dataDir: string
@@ -125,7 +134,7 @@ export class ChainStore {
     let env: RootDatabase
     try {
       // Durable commits (no noSync): a block or an acknowledged message survives kill -9.
-      env = openLmdb({ path: join(dataDir, STORE_FILE), maxDbs: 4, compression: false })
+      env = openLmdb({ path: join(dataDir, STORE_FILE), maxDbs: 4, compression: false, mapSize: MAP_SIZE_BYTES })
     } catch (err) {
       throw classifyWriteError(err, dataDir)
     }
