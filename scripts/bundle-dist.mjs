@@ -4,8 +4,8 @@
 // library and the declarations.
 //
 // Why: Node 20's ESM loader resolves, reads and links each of the ~1,000 modules a node
-// imports one by one. Bundled, a peer takes 0.64-0.86 s of CPU from start to "sync complete"
-// instead of 1.02-1.24 s (`npm run bench:startup`). On a machine where many nodes share few
+// imports one by one. Bundled, a peer takes 0.65-0.86 s of CPU from start to "sync complete"
+// instead of 0.97-1.24 s (`npm run bench:startup`). On a machine where many nodes share few
 // cores, a restarted node waits that many times over before it catches up. The worker entries
 // are not bundled: their time goes to lmdb, libsodium and the worker's own start, and bundling
 // them measured no gain (benchmarks/README.md, "Start-up").
