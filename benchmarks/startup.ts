@@ -2,19 +2,20 @@
 // has caught up. On a machine where many nodes share few cores, a restarted node gets a small
 // share of a core, so its start-up CPU decides how long it stays behind (issue 11's recovery).
 //
-// A leader (500 ms blocks) runs throughout; each round starts a fresh peer against it and reads
-// the peer's CPU (every thread, /proc/<pid>/stat) as each of its start-up log lines arrives,
-// until 'sync complete'. Also `node dist/main.js --version` (the CLI without the node). Last
-// line: one JSON object.
-import { spawn, type ChildProcess } from 'node:child_process'
+// A leader (500 ms blocks, test/helpers' NodeProcess) runs throughout; each round starts a
+// fresh peer against it and reads the peer's CPU (every thread, /proc/<pid>/stat) as each of
+// its start-up log lines arrives, until 'sync complete'. Also `node dist/main.js --version`
+// (the CLI without the node). Last line: one JSON object.
+import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { fmt, nowMs, percentile, positive, processCpuSeconds, readFlags, reapedChildrenCpuSeconds, sleep, UsageError } from './e2e/common.js'
+import { quantile } from '../test/helpers/api-client.js'
+import { MAIN, NodeProcess } from '../test/helpers/node-process.js'
+import { fmt, nowMs, positive, processCpuSeconds, readFlags, reapedChildrenCpuSeconds, sleep, UsageError } from './e2e/common.js'
 
-const MAIN = resolve('dist/main.js')
 /** The log lines timed, in the order a peer writes them. */
 const MARKS = ['store opened', 'worker pool started', 'network started', 'peer connected', 'sync complete'] as const
 type Mark = typeof MARKS[number]
@@ -32,58 +33,40 @@ function flags (): Flags {
   })
 }
 
+/** A mark as a JSON key: `sync complete` -> `sync_complete`. */
+function key (mark: Mark): string {
+  return mark.replace(/ /g, '_')
+}
+
+function median (values: number[]): number {
+  return Math.round(quantile(values, 0.5))
+}
+
 /** One figure per mark: wall ms since the spawn and CPU ms of the process at that line. */
 type Timeline = Partial<Record<Mark, { wallMs: number, cpuMs: number }>>
 
-interface Running { proc: ChildProcess, lines: AsyncIterator<string> }
-
-function startNode (args: string[]): Running {
-  const proc = spawn(process.execPath, [MAIN, ...args, '--log-format', 'json', '--log-level', 'info', '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  if (proc.stdout === null) throw new Error('no stdout')
-  return { proc, lines: createInterface({ input: proc.stdout })[Symbol.asyncIterator]() }
-}
-
-async function stopNode (node: Running): Promise<void> {
-  if (node.proc.exitCode !== null || node.proc.signalCode !== null) return
-  const exited = new Promise(resolveExit => node.proc.once('exit', resolveExit))
-  node.proc.kill('SIGKILL')
-  await exited
-}
-
-/** Reads JSON log lines until `until` returns true; throws if the process ends first. */
-async function readUntil (node: Running, until: (line: Record<string, unknown>) => boolean): Promise<void> {
-  for (;;) {
-    const next = await node.lines.next()
-    if (next.done === true) throw new Error(`the node exited (code ${String(node.proc.exitCode)}) before the line awaited`)
-    if (!next.value.startsWith('{')) continue
-    if (until(JSON.parse(next.value) as Record<string, unknown>)) return
-  }
-}
-
-/** Reads and drops the rest of a node's output, so that its pipe never fills. */
-async function drain (node: Running): Promise<void> {
-  for (let next = await node.lines.next(); next.done !== true; next = await node.lines.next()) {
-    // Only the start-up lines are read.
-  }
-}
-
+/** Starts a fresh peer as a user would and times its start-up lines; it is killed after 'sync complete'. */
 async function peerRound (dir: string, leaderAddr: string, leaderKey: string, threads: number | undefined): Promise<Timeline> {
+  const args = ['--db', dir, '--leader-addr', leaderAddr, '--leader-key', leaderKey, '--log-format', 'json', '--log-level', 'info',
+    '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', ...(threads === undefined ? [] : ['--threads', String(threads)])]
   const t0 = nowMs()
-  const peer = startNode(['--db', dir, '--leader-addr', leaderAddr, '--leader-key', leaderKey, ...(threads === undefined ? [] : ['--threads', String(threads)])])
+  // Its stdout is read here line by line, as each line arrives (NodeProcess gathers it whole).
+  const peer = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = new Promise(resolveExit => peer.once('exit', resolveExit))
   const timeline: Timeline = {}
   try {
-    await readUntil(peer, line => {
-      const mark = MARKS.find(m => m === line.msg)
-      const pid = peer.proc.pid
-      if (mark !== undefined && timeline[mark] === undefined && pid !== undefined) {
-        timeline[mark] = { wallMs: nowMs() - t0, cpuMs: (processCpuSeconds(pid) ?? NaN) * 1000 }
-      }
-      return mark === 'sync complete'
-    })
+    for await (const line of createInterface({ input: peer.stdout })) {
+      if (!line.startsWith('{')) continue
+      const mark = MARKS.find(m => m === (JSON.parse(line) as { msg?: unknown }).msg)
+      if (mark === undefined || timeline[mark] !== undefined || peer.pid === undefined) continue
+      timeline[mark] = { wallMs: nowMs() - t0, cpuMs: (processCpuSeconds(peer.pid) ?? NaN) * 1000 }
+      if (mark === 'sync complete') return timeline
+    }
+    throw new Error(`the peer exited (code ${String(peer.exitCode)}) before 'sync complete'`)
   } finally {
-    await stopNode(peer)
+    peer.kill('SIGKILL')
+    await exited
   }
-  return timeline
 }
 
 /** CPU ms of `node dist/main.js --version`: the CLI alone, without the node. */
@@ -98,17 +81,11 @@ async function versionCpuMs (): Promise<number> {
 async function main (): Promise<void> {
   const { rounds, threads } = flags()
   const dir = mkdtempSync(join(tmpdir(), 'kimura-startup-'))
-  const leader = startNode(['--leader', '--db', join(dir, 'leader'), '--block-interval-ms', '500'])
+  const leader = new NodeProcess({ leader: true, dataDir: join(dir, 'leader'), blockIntervalMs: 500, name: 'leader', logLevel: 'info' })
   try {
-    let leaderAddr: string | undefined
-    let leaderKey: string | undefined
-    await readUntil(leader, line => {
-      if (line.msg === 'network started' && Array.isArray(line.listen)) leaderAddr = String(line.listen[0])
-      if (typeof line.publicKey === 'string') leaderKey = line.publicKey
-      return line.msg === 'HTTP API listening'
-    })
-    if (leaderAddr === undefined || leaderKey === undefined) throw new Error('the leader did not log its address and key')
-    void drain(leader)
+    await leader.start()
+    const { listen: [leaderAddr], leaderKey } = await leader.status()
+    if (leaderAddr === undefined) throw new Error('the leader reports no listen address')
     // A few blocks, so that each peer has a chain to sync.
     await sleep(3000)
     const timelines: Timeline[] = []
@@ -119,19 +96,16 @@ async function main (): Promise<void> {
     }
     const versionMs: number[] = []
     for (let i = 0; i < rounds; i++) versionMs.push(await versionCpuMs())
-    const figures: Record<string, number> = { version_cpu_ms_p50: Math.round(percentile(versionMs.sort((a, b) => a - b), 0.5)) }
+    const figures: Record<string, number> = { version_cpu_ms_p50: median(versionMs) }
     for (const mark of MARKS) {
-      const key = mark.replace(/ /g, '_')
-      const cpu = timelines.map(t => t[mark]?.cpuMs ?? NaN).sort((a, b) => a - b)
-      const wall = timelines.map(t => t[mark]?.wallMs ?? NaN).sort((a, b) => a - b)
-      figures[`${key}_cpu_ms_p50`] = Math.round(percentile(cpu, 0.5))
-      figures[`${key}_wall_ms_p50`] = Math.round(percentile(wall, 0.5))
+      figures[`${key(mark)}_cpu_ms_p50`] = median(timelines.map(t => t[mark]?.cpuMs ?? NaN))
+      figures[`${key(mark)}_wall_ms_p50`] = median(timelines.map(t => t[mark]?.wallMs ?? NaN))
     }
-    console.table(MARKS.map(mark => ({ 'peer log line': mark, 'wall ms (p50)': figures[`${mark.replace(/ /g, '_')}_wall_ms_p50`], 'CPU ms (p50)': figures[`${mark.replace(/ /g, '_')}_cpu_ms_p50`] })))
+    console.table(MARKS.map(mark => ({ 'peer log line': mark, 'wall ms (p50)': figures[`${key(mark)}_wall_ms_p50`], 'CPU ms (p50)': figures[`${key(mark)}_cpu_ms_p50`] })))
     console.log(`node dist/main.js --version: ${fmt(figures.version_cpu_ms_p50)} ms of CPU (p50)`)
     console.log(JSON.stringify({ rounds, threads: threads ?? 'default', ...figures }))
   } finally {
-    await stopNode(leader)
+    await leader.stop()
     rmSync(dir, { recursive: true, force: true })
   }
 }
