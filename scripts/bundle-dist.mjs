@@ -22,7 +22,7 @@ const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist')
 const MAIN = resolve(DIST, 'main.js')
 /** The file names of main.js's chunks, in dist/ beside it (so that import.meta.url keeps its depth). */
 const CHUNK_PREFIX = 'kimura-'
-const EXTERNAL = ['lmdb', 'sodium-native', 'msgpackr', 'msgpackr-extract', 'blake3-wasm', 'piscina', 'pino', 'pino-pretty', 'thread-stream']
+const EXTERNAL = ['lmdb', 'sodium-native', 'msgpackr', 'blake3-wasm', 'piscina', 'pino', 'pino-pretty']
 // CommonJS packages inside an ESM bundle call require (node: built-ins, pino): give them Node's.
 const BANNER = "import { createRequire as __kimuraCreateRequire } from 'node:module'; const require = __kimuraCreateRequire(import.meta.url);"
 
