@@ -117,9 +117,9 @@ export class KimuraNode {
     p.store = new ChainStore({ dataDir: config.dataDir, initialize: true })
     const opened = p.store.start()
     const store = p.store
-    // The height this node started from, before any sync or gossip moved it.
-    const openedHeight = store.tip().height
-    logger.info({ dataDir: config.dataDir, height: openedHeight, hash: toHex(store.tip().hash), formatVersion: opened.formatVersion, ...(opened.migration === undefined ? {} : { migration: opened.migration }) }, opened.migration === undefined ? 'store opened' : `store opened: migrated from format ${opened.migration.from} to ${opened.migration.to} (${opened.migration.messages} messages in ${Math.round(opened.migration.ms)} ms)`)
+    // The tip this node started from, before any sync or gossip moved it.
+    const openedTip = store.tip()
+    logger.info({ dataDir: config.dataDir, height: openedTip.height, hash: toHex(openedTip.hash), formatVersion: opened.formatVersion, ...(opened.migration === undefined ? {} : { migration: opened.migration }) }, opened.migration === undefined ? 'store opened' : `store opened: migrated from format ${opened.migration.from} to ${opened.migration.to} (${opened.migration.messages} messages in ${Math.round(opened.migration.ms)} ms)`)
 
     p.metrics = new NodeMetrics({
       height: () => store.tip().height,
@@ -249,7 +249,7 @@ export class KimuraNode {
       const sync = p.sync
       const catchUp = new LeaderCatchUp({
         hasConfiguredPeers: config.peers.length > 0,
-        startHeight: openedHeight,
+        startHeight: openedTip.height,
         tipHeight: () => store.tip().height,
         highestPeerTip: () => network.highestPeerTip(),
         requestSync: async () => await sync.requestSync(),

@@ -35,7 +35,7 @@ export interface GossipConfigInit {
    * - Dhi 8 instead of 12: a mesh sits near its high mark, since peers short of Dlo graft onto
    *   whoever they are connected to, so Dhi, not D, bounds what each publish uploads.
    *   Grafts beyond 8 from peers it did not dial are pruned with peer exchange, which sends
-   *   those peers to others: 8.2-8.8 x the block per block at 50 nodes instead of 13.3 x.
+   *   those peers to others: 8.2-8.9 x the block per block at 50 nodes instead of 13.3 x.
    */
   publishesBlocks: boolean
 }
@@ -84,8 +84,8 @@ export function createGossipsub (init: GossipConfigInit): ReturnType<typeof goss
     // Mesh degree for up to ~100 nodes: 8 reaches 100 nodes in about three hops; Dlo 6 and
     // Dhi 12 leave room to graft and prune without churn. Dout < Dlo and <= D/2, as gossipsub
     // requires; Dlazy 6 peers outside the mesh hear IHAVEs, which repairs holes in a sparse
-    // mesh. The leader differs (see publishesBlocks): no IHAVEs (neither Dlazy peers nor the
-    // library's default share, 0.25), and Dhi 8, so that each block leaves it about 8 times, not 12.
+    // mesh. The leader's differ: see publishesBlocks (gossip factor 0: not even the library's
+    // default share of IHAVEs, 0.25).
     D: 8,
     Dlo: 6,
     ...(init.publishesBlocks ? { Dhi: 8, Dlazy: 0, gossipFactor: 0 } : { Dhi: 12, Dlazy: 6 }),
