@@ -208,12 +208,29 @@ export async function editRawStore (dataDir: string, edit: (dbs: RawDbs) => void
 }
 
 /**
- * Turns the closed (format 2) store in `dataDir` into what format 1 looks like: `formatVersion`
+ * Turns the closed (format 3) store in `dataDir` into what format 2 looks like: `formatVersion`
+ * 2, and each pending message's index entry (0x01 || id -> u64be(seq)) moved into `messages`
+ * as its pointer (id -> u64be(seq)).
+ */
+export async function downgradeToFormat2 (dataDir: string): Promise<void> {
+  await editRawStore(dataDir, ({ messages, metadata, pending }) => {
+    metadata.putSync('formatVersion', 2)
+    const index = Array.from(pending.getRange({ start: Buffer.from([0x01]), end: Buffer.from([0x02]) }), ({ key, value }) => ({ key: Buffer.from(key), value: Buffer.from(value) }))
+    for (const { key, value } of index) {
+      pending.removeSync(key)
+      messages.putSync(key.subarray(1), value)
+    }
+  })
+}
+
+/**
+ * Turns the closed (format 3) store in `dataDir` into what format 1 looks like: `formatVersion`
  * 1, one `pending` queue entry per message (0x00 || u64be(seq) -> id || encoded, sequences
  * 0, 1, ... in arrival order) with its index entry (0x01 || id -> u64be(seq)), and no pending
  * pointers in `messages`.
  */
 export async function downgradeToFormat1 (dataDir: string): Promise<void> {
+  await downgradeToFormat2(dataDir)
   await editRawStore(dataDir, ({ messages, metadata, pending }) => {
     metadata.putSync('formatVersion', 1)
     const batches = Array.from(pending.getRange(), ({ key, value }) => ({ key: Buffer.from(key), value: new Uint8Array(value) }))
@@ -233,7 +250,7 @@ export async function downgradeToFormat1 (dataDir: string): Promise<void> {
 }
 
 /**
- * Turns the closed (format 2) store in `dataDir` into what a store made before format versions
+ * Turns the closed (format 3) store in `dataDir` into what a store made before format versions
  * looks like (format 0): format 1's `pending`, no `formatVersion`, and each `messages` value
  * u64be(height) || u32be(index) || the encoded message: its bytes in the block, or
  * `encodingOf(id)` when that gives some (older nodes stored messages re-encoded).

@@ -153,7 +153,7 @@ export class ChainStore {
       blocks: new BlockStore(raw.blocks),
       messages,
       metadata,
-      pending: new PendingPool(raw.pending, messages, metadata)
+      pending: new PendingPool(raw.pending, metadata)
     }
     this.opened = opened
     try {
@@ -278,7 +278,7 @@ export class ChainStore {
         const offsets = commit.messageOffsets
         for (let i = 0; i < commit.messageIds.length; i++) {
           const id = commit.messageIds[i]
-          // The place overwrites the message's pending pointer, if it had one.
+          // It leaves `pending`, if it was there.
           pending.including(id)
           this.messages.put(id, { height: commit.height, index: i, byteOffset: offsets[2 * i], byteLength: offsets[2 * i + 1] })
         }
@@ -307,8 +307,8 @@ export class ChainStore {
     const inBatch = new Set<string>()
     const added: PendingAppend[] = []
     const outcomes = batch.map((entry): AdmitOutcome => {
-      const known = this.messages.state(entry.id)
-      if (known !== undefined) return known
+      if (this.messages.has(entry.id)) return 'included'
+      if (this.pending.contains(entry.id)) return 'pending'
       const key = bytesKey(entry.id)
       if (inBatch.has(key)) return 'pending'
       inBatch.add(key)

@@ -4,7 +4,7 @@ import type { Database } from 'lmdb'
 import { bytesEqual, toHex } from '../bytes.js'
 import { KimuraError } from '../errors.js'
 import { HASH_BYTES } from '../params.js'
-import { MESSAGE_PLACE_BYTES, PENDING_POINTER_BYTES, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingBatchValue, pendingQueueKey, readMessagePlace, readPendingBatch, readU64BE, u64be, type BatchEntry, type MessagePlace } from './keys.js'
+import { MESSAGE_PLACE_BYTES, PENDING_POINTER_BYTES, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingBatchValue, pendingIndexKey, pendingQueueKey, readMessagePlace, readPendingBatch, readU64BE, u64be, type BatchEntry, type MessagePlace } from './keys.js'
 
 export type BinaryDb = Database<Buffer, Buffer>
 export type MetaDb = Database<number | Uint8Array, string>
@@ -70,56 +70,30 @@ export class BlockStore {
   }
 }
 
-/**
- * `messages`, by id: an included message's place, a slice of its stored block (format 1), or,
- * on the leader, the sequence of the pending batch that holds it (format 2): one lookup tells
- * admission whether a message is new, pending or included.
- */
+/** `messages`, by id: an included message's place, a slice of its stored block. */
 export class MessageStore {
   constructor (private readonly db: BinaryDb) {}
 
-  /** The place of an included message; undefined when it is pending or unknown. */
+  /** The place of an included message; undefined when no block includes it. */
   get (id: Uint8Array): MessagePlace | undefined {
     const value = this.read(id)
-    return value === undefined || value.byteLength === PENDING_POINTER_BYTES ? undefined : readMessagePlace(value)
+    return value === undefined ? undefined : readMessagePlace(value)
   }
 
   /** Whether a block includes the message. */
   has (id: Uint8Array): boolean {
-    const value = this.read(id)
-    return value !== undefined && value.byteLength === MESSAGE_PLACE_BYTES
-  }
-
-  /** The sequence of the pending batch holding the message; undefined when it is not pending. */
-  pendingBatch (id: Uint8Array): number | undefined {
-    const value = this.read(id)
-    return value === undefined || value.byteLength !== PENDING_POINTER_BYTES ? undefined : readU64BE(value, 0)
-  }
-
-  /** Whether the message is included, pending, or unknown to this store. */
-  state (id: Uint8Array): 'included' | 'pending' | undefined {
-    const value = this.read(id)
-    if (value === undefined) return undefined
-    return value.byteLength === PENDING_POINTER_BYTES ? 'pending' : 'included'
+    return this.read(id) !== undefined
   }
 
   put (id: Uint8Array, place: MessagePlace): void {
     this.db.putSync(Buffer.from(id), messagePlaceValue(place))
   }
 
-  putPending (id: Uint8Array, batchSeq: number): void {
-    this.db.putSync(Buffer.from(id), u64be(batchSeq))
-  }
-
-  remove (id: Uint8Array): void {
-    this.db.removeSync(Buffer.from(id))
-  }
-
-  /** The raw value, checked to be one of the two layouts. */
+  /** The raw value, checked to be a place. */
   private read (id: Uint8Array): Uint8Array | undefined {
     const value = readFast(this.db, Buffer.from(id))
-    if (value === undefined || value.byteLength === MESSAGE_PLACE_BYTES || value.byteLength === PENDING_POINTER_BYTES) return value
-    throw new KimuraError('ERR_STORE_CORRUPT', `the messages entry of ${toHex(id)} is ${value.byteLength} bytes, neither a place nor a pending pointer`)
+    if (value === undefined || value.byteLength === MESSAGE_PLACE_BYTES) return value
+    throw new KimuraError('ERR_STORE_CORRUPT', `the messages entry of ${toHex(id)} is ${value.byteLength} bytes, not a place`)
   }
 }
 
@@ -206,25 +180,35 @@ export interface PendingEntry {
 }
 
 /**
- * `pending`: one entry per admitted batch, in arrival order; a message's `messages` entry points
- * to its batch while it is pending, and to its place once a block includes it. A batch holds
- * only pending messages: the transaction that includes or drops some of them rewrites it with
- * the rest, or removes it. Writes go through a PendingWriter, inside a ChainStore transaction.
+ * `pending`: one entry per admitted batch, in arrival order, and per pending message an index
+ * entry naming its batch. The index is a small tree (only what is pending), so admitting a
+ * message or including it writes there and not into `messages`, which grows with the chain. A
+ * batch holds only pending messages: the transaction that includes or drops some of them
+ * rewrites it with the rest, or removes it. Writes go through a PendingWriter, inside a
+ * ChainStore transaction.
  */
 export class PendingPool {
-  constructor (private readonly db: BinaryDb, private readonly messages: MessageStore, private readonly meta: MetadataStore) {}
+  constructor (private readonly db: BinaryDb, private readonly meta: MetadataStore) {}
 
   count (): number {
     return this.meta.getPendingCounters().count
   }
 
   contains (id: Uint8Array): boolean {
-    return this.messages.pendingBatch(id) !== undefined
+    return this.batchOf(id) !== undefined
+  }
+
+  /** The sequence of the pending batch holding the message; undefined when it is not pending. */
+  batchOf (id: Uint8Array): number | undefined {
+    const value = readFast(this.db, pendingIndexKey(id))
+    if (value === undefined) return undefined
+    if (value.byteLength !== PENDING_POINTER_BYTES) throw new KimuraError('ERR_STORE_CORRUPT', `the pending index entry of ${toHex(id)} is ${value.byteLength} bytes, not a batch sequence`)
+    return readU64BE(value, 0)
   }
 
   /** The encoded message with this id, if it is pending. */
   get (id: Uint8Array): Uint8Array | undefined {
-    const seq = this.messages.pendingBatch(id)
+    const seq = this.batchOf(id)
     if (seq === undefined) return undefined
     const value = readFast(this.db, pendingQueueKey(seq))
     if (value === undefined) return undefined
@@ -257,7 +241,7 @@ export class PendingPool {
    * however many messages the transaction appends or removes.
    */
   writer (): PendingWriter {
-    return new PendingWriter(this.db, this.messages, this.meta)
+    return new PendingWriter(this.db, this, this.meta)
   }
 }
 
@@ -268,7 +252,7 @@ export class PendingWriter {
   private readonly touched = new Set<number>()
   private readonly spent = new Set<number>()
 
-  constructor (private readonly db: BinaryDb, private readonly messages: MessageStore, private readonly meta: MetadataStore) {
+  constructor (private readonly db: BinaryDb, private readonly pool: PendingPool, private readonly meta: MetadataStore) {
     this.counters = meta.getPendingCounters()
   }
 
@@ -276,34 +260,36 @@ export class PendingWriter {
     return this.counters.count
   }
 
-  /** Appends one batch of messages; the caller has checked each is new. */
+  /** Appends one batch of messages, with an index entry each; the caller has checked each is new. */
   append (entries: readonly BatchEntry[]): void {
     if (entries.length === 0) return
     const seq = this.counters.nextSeq++
     this.db.putSync(pendingQueueKey(seq), pendingBatchValue(entries))
-    for (const { id } of entries) this.messages.putPending(id, seq)
+    const pointer = u64be(seq)
+    for (const { id } of entries) this.db.putSync(pendingIndexKey(id), pointer)
     this.counters.count += entries.length
     this.changed = true
   }
 
-  /** Called before a block's place overwrites the message's entry: it leaves `pending` if it was there. */
+  /** Called as a block's place is written for the message: it leaves `pending` if it was there. */
   including (id: Uint8Array): void {
     // Nothing is pending on a peer: no lookup per message of every imported block.
     if (this.counters.count === 0) return
-    const seq = this.messages.pendingBatch(id)
+    const seq = this.pool.batchOf(id)
     if (seq === undefined) return
+    this.db.removeSync(pendingIndexKey(id))
     this.counters.count--
     this.touched.add(seq)
     this.changed = true
   }
 
-  /** Drops a pending entry the producer could not use (it no longer decodes), with its pointer. */
+  /** Drops a pending entry the producer could not use (it no longer decodes), with its index entry. */
   drop (entry: Pick<PendingEntry, 'seq' | 'id'>): void {
     if (entry.id.byteLength === HASH_BYTES) {
-      if (this.messages.pendingBatch(entry.id) !== entry.seq) return
-      this.messages.remove(entry.id)
+      if (this.pool.batchOf(entry.id) !== entry.seq) return
+      this.db.removeSync(pendingIndexKey(entry.id))
     }
-    // An unreadable remainder counts as one message: its ids, and so its pointers, are lost.
+    // An unreadable remainder counts as one message: its ids, and so its index entries, are lost.
     this.counters.count = Math.max(0, this.counters.count - 1)
     this.touched.add(entry.seq)
     this.changed = true
@@ -316,8 +302,8 @@ export class PendingWriter {
 
   /**
    * Removes the batches left with no pending message, rewrites those that lost some to hold
-   * only the rest (so a batch always holds pending messages only, and a build reads no pointer),
-   * and writes the counters once, if anything changed.
+   * only the rest (so a batch always holds pending messages only, and a build reads no index
+   * entry), and writes the counters once, if anything changed.
    */
   flush (): void {
     for (const seq of this.spent) this.db.removeSync(pendingQueueKey(seq))
@@ -326,7 +312,7 @@ export class PendingWriter {
       const value = this.db.getBinary(pendingQueueKey(seq))
       if (value === undefined) continue
       const batch = readPendingBatch(value)
-      const live = batch.entries.filter(e => this.messages.pendingBatch(e.id) === seq)
+      const live = batch.entries.filter(e => this.pool.batchOf(e.id) === seq)
       if (live.length === 0) this.db.removeSync(pendingQueueKey(seq))
       else if (live.length < batch.entries.length || batch.unreadable !== undefined) this.db.putSync(pendingQueueKey(seq), pendingBatchValue(live))
     }

@@ -14,16 +14,21 @@
 //           one entry per batch plus one per message, and a block removes a message from
 //           `pending` by writing its place (format 1 wrote two entries per message at
 //           admission and removed two more at inclusion).
+// Format 3: as format 2, but a pending message's pointer to its batch is an index entry in
+//           `pending` (0x01 || id -> u64be(seq)) and `messages` holds places only. `messages`
+//           grows with the chain, and a write to a random key of a big tree dirties a page of
+//           its own: the pointer's write at admission and its overwrite at inclusion moved into
+//           a tree that holds only what is pending.
 import { messageOffsetsIn, decodeBlock } from '../codec.js'
 import { KimuraError } from '../errors.js'
 import { messageId } from '../hash.js'
 import type { BinaryDb } from './databases.js'
 import { toHex } from '../bytes.js'
 import { HASH_BYTES as ID_BYTES } from '../params.js'
-import { PENDING_INDEX_PREFIX, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingBatchValue, readU64BE, u64be } from './keys.js'
+import { PENDING_INDEX_END, PENDING_INDEX_START, PENDING_POINTER_BYTES, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingBatchValue, pendingIndexKey, readPendingBatch, readU64BE, u64be } from './keys.js'
 
 /** The format this code writes, and the only one it reads without migrating. */
-export const STORE_FORMAT_VERSION = 2
+export const STORE_FORMAT_VERSION = 3
 
 /** What a migration did, for the opener to log. */
 export interface FormatMigration {
@@ -31,7 +36,7 @@ export interface FormatMigration {
   to: number
   blocks: number
   messages: number
-  /** Pending messages moved into batches (format 1 to 2). */
+  /** Pending messages whose entries the last step rewrote (1 to 2: into batches; 2 to 3: their pointers). */
   pending: number
   /** Wall time of the migration transaction, ms. */
   ms: number
@@ -60,7 +65,8 @@ function corrupt (from: number, why: string): never {
 export function migrateFormat (dbs: { blocks: BinaryDb, messages: BinaryDb, pending: BinaryDb }, from: number, tipHeight: number): Omit<FormatMigration, 'ms'> {
   const done = { from, to: STORE_FORMAT_VERSION, blocks: 0, messages: 0, pending: 0 }
   if (from === 0) Object.assign(done, migrateFormat0(dbs, tipHeight))
-  done.pending = migrateFormat1(dbs)
+  if (from <= 1) migrateFormat1(dbs)
+  done.pending = migrateFormat2(dbs)
   return done
 }
 
@@ -108,14 +114,33 @@ function migrateFormat1 (dbs: { messages: BinaryDb, pending: BinaryDb }): number
     }
     const id = value.subarray(0, ID_BYTES)
     dbs.pending.putSync(key, pendingBatchValue([{ id, encoded: value.subarray(ID_BYTES) }]))
-    const indexKey = Buffer.concat([Buffer.from([PENDING_INDEX_PREFIX]), id])
-    const indexed = dbs.pending.getBinary(indexKey)
+    const indexed = dbs.pending.getBinary(pendingIndexKey(id))
     if (indexed !== undefined && readU64BE(indexed, 0) === seq) {
       if (dbs.messages.doesExist(Buffer.from(id))) corrupt(1, `message ${toHex(id)} is both pending and included`)
       dbs.messages.putSync(Buffer.from(id), u64be(seq))
     }
   }
-  const indexKeys = Array.from(dbs.pending.getKeys({ start: Buffer.from([PENDING_INDEX_PREFIX]), end: Buffer.from([PENDING_INDEX_PREFIX + 1]) }), key => Buffer.from(key))
+  const indexKeys = Array.from(dbs.pending.getKeys({ start: PENDING_INDEX_START, end: PENDING_INDEX_END }), key => Buffer.from(key))
   for (const key of indexKeys) dbs.pending.removeSync(key)
   return queue.length
+}
+
+/**
+ * Format 2 to 3: each pending message's pointer (an 8-byte `messages` value naming its batch)
+ * leaves `messages` for an index entry in `pending`. Every pointer names a batch that holds its
+ * message (format 2 rewrites a batch that loses one), so the batches find them all.
+ */
+function migrateFormat2 (dbs: { messages: BinaryDb, pending: BinaryDb }): number {
+  const batches = Array.from(dbs.pending.getRange({ start: PENDING_QUEUE_START, end: PENDING_QUEUE_END }), ({ key, value }) => ({ seq: readU64BE(key, 1), value: new Uint8Array(value) }))
+  let moved = 0
+  for (const { seq, value } of batches) {
+    for (const { id } of readPendingBatch(value).entries) {
+      const pointer = dbs.messages.getBinary(Buffer.from(id))
+      if (pointer?.byteLength !== PENDING_POINTER_BYTES || readU64BE(pointer, 0) !== seq) continue
+      dbs.messages.removeSync(Buffer.from(id))
+      dbs.pending.putSync(pendingIndexKey(id), u64be(seq))
+      moved++
+    }
+  }
+  return moved
 }

@@ -3,9 +3,12 @@
 import { writeU64BE } from '../bytes.js'
 import { HASH_BYTES as ID_BYTES } from '../params.js'
 
-/** `pending` keys: 0x00 || u64be(batch sequence), one entry per admitted batch (format 2). */
+/** `pending` keys: 0x00 || u64be(batch sequence), one entry per admitted batch (format 2 on). */
 export const PENDING_QUEUE_PREFIX = 0x00
-/** Format 1's per-message index entries (0x01 || message id), which format 2 folds into `messages`. */
+/**
+ * `pending` keys: 0x01 || message id -> u64be(sequence), one per pending message (format 1: of
+ * its queue entry; format 3: of its batch). Format 2 kept this pointer in `messages` instead.
+ */
 export const PENDING_INDEX_PREFIX = 0x01
 
 /** Queue entry key: 0x00 || u64be(arrival sequence). */
@@ -18,6 +21,16 @@ export function pendingQueueKey (seq: number): Buffer {
 
 export const PENDING_QUEUE_START = Buffer.from([PENDING_QUEUE_PREFIX])
 export const PENDING_QUEUE_END = Buffer.from([PENDING_INDEX_PREFIX])
+export const PENDING_INDEX_START = Buffer.from([PENDING_INDEX_PREFIX])
+export const PENDING_INDEX_END = Buffer.from([PENDING_INDEX_PREFIX + 1])
+
+/** Index entry key: 0x01 || message id. */
+export function pendingIndexKey (id: Uint8Array): Buffer {
+  const key = Buffer.allocUnsafe(1 + id.byteLength)
+  key[0] = PENDING_INDEX_PREFIX
+  key.set(id, 1)
+  return key
+}
 
 export function readU64BE (bytes: Uint8Array, offset: number): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
@@ -57,7 +70,7 @@ export function readMessagePlace (value: Uint8Array): MessagePlace {
   return { height: readU64BE(value, 0), index: view.getUint32(8), byteOffset: view.getUint32(12), byteLength: view.getUint32(16) }
 }
 
-/** Bytes of a `messages` value that points to a pending batch (format 2): u64be(batch sequence). */
+/** Bytes of a pointer to a pending batch, u64be(batch sequence): an index entry's value (format 3), a `messages` value (format 2). */
 export const PENDING_POINTER_BYTES = 8
 
 

@@ -124,6 +124,6 @@ test('the pending counters stay exact through appends, block commits and a reope
   const [last] = makeMessages(1, { nonceStart: 400 })
   appendAll(reopened, [last])
   const seqs = reopened.pending.takeOldest(10).map(e => e.seq)
-  // Sequences number admitted batches (format 2): others[0] and [1] came in the first, [2] and [3] in the second.
+  // Sequences number admitted batches (since format 2): others[0] and [1] came in the first, [2] and [3] in the second.
   t.deepEqual(seqs, [0, 0, 1, 1, 2], 'the next sequence was never reused')
 })
