@@ -4,6 +4,9 @@
 // chain, in order, into its own fresh store. Then the store's side of admission
 // (ChainStore.appendPending of 500-message batches, durable, no verification), and the disk
 // bytes a stored message takes in a chain of 100 blocks of 1,000 messages of 100-byte content.
+// Last, the leader's whole store cycle (admission's appends, then the producer's build and
+// commit) in a store that already holds half a million messages, since a write to `messages`
+// costs more as the chain grows.
 import { randomBytes } from 'node:crypto'
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -11,9 +14,11 @@ import { open as openLmdb } from 'lmdb'
 import { GENESIS_HASH, signBlockHeader } from '../src/shared/block.js'
 import { encodeMessage, spliceBlock } from '../src/shared/codec.js'
 import { messageId } from '../src/shared/hash.js'
+import { DEFAULT_PARAMS } from '../src/shared/params.js'
 import { ChainStore, STORE_FILE, type BlockCommit, type PendingAppend } from '../src/shared/store/index.js'
 import type { Message } from '../src/shared/types.js'
 import type { BlockImporter } from '../src/main/chain/block-importer.js'
+import { buildBlock } from '../src/workers/build-block.js'
 import { BASE_TIMESTAMP, BLOCK_MESSAGES, leaderKey, signedChain, signedMessages, withNode, type ChainBlock } from './fixtures.js'
 import { customRow, measure, threads, withTempDir, type BenchContext, type Budget, type Figures, type Measured } from './util.js'
 
@@ -30,6 +35,12 @@ const APPEND_BATCHES = 60
 const DISK_BLOCKS = 100
 const DISK_BLOCK_MESSAGES = 1000
 const DISK_CONTENT_BYTES = 100
+/** The leader's cycle: messages stored before it is measured, messages per block, blocks measured. */
+const CYCLE_STORED_MESSAGES = 500_000
+const CYCLE_BLOCK_MESSAGES = 5_000
+const CYCLE_BLOCKS = 12
+/** Batches per appendPending transaction in the cycle: the producer's group commit takes what arrived together. */
+const CYCLE_BATCHES_PER_COMMIT = 2
 
 /** Each call consumes the next block(s): no warmup, exactly the calls the chain allows. */
 function exactly (calls: number): Budget {
@@ -65,12 +76,14 @@ export async function storeBenchmarks (ctx: BenchContext): Promise<Figures> {
 
     const append = await appendDirect(ctx, join(dir, 'append'))
     const disk = await diskPerMessage(ctx, join(dir, 'disk'))
+    const cycle = await leaderCycle(ctx, join(dir, 'cycle'))
 
     return {
       commit_blocks_per_s: direct.callsPerSecond,
       import_pool_blocks_per_s: gossip.unitsPerSecond,
       import_pool_batch4_blocks_per_s: sync.unitsPerSecond,
       append_pending_msgs_per_s: append.unitsPerSecond,
+      leader_store_cycle_msgs_per_s: cycle.unitsPerSecond,
       ...disk
     }
   })
@@ -100,10 +113,14 @@ async function appendDirect (ctx: BenchContext, dataDir: string): Promise<Measur
 }
 
 /** 100-byte-content messages with random signatures: the store never verifies, and the sizes are real. */
-function diskBlock (height: number, prevHash: Uint8Array): BlockCommit {
-  const messages: Message[] = Array.from({ length: DISK_BLOCK_MESSAGES }, (_, i) => ({
-    sender: leaderKey.publicKey, timestamp: BASE_TIMESTAMP + height, nonce: height * DISK_BLOCK_MESSAGES + i, content: randomBytes(DISK_CONTENT_BYTES), signature: randomBytes(64)
+function unsignedMessages (count: number, nonceStart: number, timestamp = BASE_TIMESTAMP): Message[] {
+  return Array.from({ length: count }, (_, i) => ({
+    sender: leaderKey.publicKey, timestamp, nonce: nonceStart + i, content: randomBytes(DISK_CONTENT_BYTES), signature: randomBytes(64)
   }))
+}
+
+function diskBlock (height: number, prevHash: Uint8Array): BlockCommit {
+  const messages = unsignedMessages(DISK_BLOCK_MESSAGES, height * DISK_BLOCK_MESSAGES, BASE_TIMESTAMP + height)
   const messageIds = messages.map(messageId)
   const timestamp = BASE_TIMESTAMP + height
   const { header, hash } = signBlockHeader(leaderKey, { height, timestamp, prevHash, messageIds })
@@ -171,5 +188,44 @@ async function importOrThrow (importer: BlockImporter, blocks: ChainBlock[]): Pr
   const result = await importer.importBlocks(blocks.map(b => b.encoded))
   if (result.error !== undefined || result.imported !== blocks.length) {
     throw new Error(`import of the fixture chain failed: ${result.error?.code ?? `${result.imported} of ${blocks.length} imported`} ${result.error?.reason ?? ''}`)
+  }
+}
+
+/**
+ * The leader's store work, admission to inclusion, with CYCLE_STORED_MESSAGES already stored: per
+ * block, appendPending of 500-message batches (CYCLE_BATCHES_PER_COMMIT per durable transaction,
+ * as the producer's group commit) and then the producer's own buildBlock (take them from
+ * `pending`, sign, splice, commit). No verification: that is the pool's.
+ */
+async function leaderCycle (ctx: BenchContext, dataDir: string): Promise<Measured> {
+  const store = ChainStore.open({ dataDir, initialize: true })
+  try {
+    let prevHash = GENESIS_HASH
+    for (let height = 1; height <= CYCLE_STORED_MESSAGES / DISK_BLOCK_MESSAGES; height++) {
+      const commit = diskBlock(height, prevHash)
+      store.commitBlock(commit)
+      prevHash = commit.hash
+    }
+    const perBlock = CYCLE_BLOCK_MESSAGES / APPEND_BATCH / CYCLE_BATCHES_PER_COMMIT
+    const commits: PendingAppend[][][] = Array.from({ length: CYCLE_BLOCKS * perBlock }, (_, c) =>
+      Array.from({ length: CYCLE_BATCHES_PER_COMMIT }, (_, b) => unsignedMessages(APPEND_BATCH, 1e9 + (c * CYCLE_BATCHES_PER_COMMIT + b) * APPEND_BATCH).map(m => ({ id: messageId(m), encoded: encodeMessage(m) }))))
+    let next = 0
+    const measured = await measure(ctx, {
+      name: `leader cycle / ${CYCLE_BLOCK_MESSAGES}-msg blocks, ${(CYCLE_STORED_MESSAGES / 1000).toLocaleString('en-US')}k msgs stored / appendPending + buildBlock, durable`,
+      async: false,
+      units: { perCall: CYCLE_BLOCK_MESSAGES, name: 'msgs' },
+      fn: () => {
+        for (let i = 0; i < perBlock; i++) {
+          const results = store.appendPending(commits[next++], { maxPending: Number.POSITIVE_INFINITY })
+          if (!results.every(r => r.ok)) throw new Error('appendPending refused a batch')
+        }
+        const built = buildBlock(store, leaderKey, DEFAULT_PARAMS, BASE_TIMESTAMP + store.tip().height + 1, CYCLE_BLOCK_MESSAGES)
+        if (!built.ok || built.messageCount !== CYCLE_BLOCK_MESSAGES) throw new Error(`the cycle's build failed: ${built.ok ? `${built.messageCount} messages` : built.reason}`)
+      }
+    }, exactly(CYCLE_BLOCKS))
+    if (store.pending.count() !== 0) throw new Error(`pending holds ${store.pending.count()} messages after the cycle`)
+    return measured
+  } finally {
+    await store.stop()
   }
 }
