@@ -119,7 +119,7 @@ export class KimuraNode {
     const store = p.store
     // The tip this node started from, before any sync or gossip moved it.
     const openedTip = store.tip()
-    logger.info({ dataDir: config.dataDir, height: openedTip.height, hash: toHex(openedTip.hash), formatVersion: opened.formatVersion, ...(opened.migration === undefined ? {} : { migration: opened.migration }) }, opened.migration === undefined ? 'store opened' : `store opened: migrated from format ${opened.migration.from} to ${opened.migration.to} (${opened.migration.messages} messages in ${Math.round(opened.migration.ms)} ms)`)
+    logger.info({ dataDir: config.dataDir, height: openedTip.height, hash: toHex(openedTip.hash), formatVersion: opened.formatVersion, ...(opened.migration === undefined ? {} : { migration: opened.migration }) }, opened.migration === undefined ? 'store opened' : `store opened: migrated from format ${opened.migration.from} to ${opened.migration.to} (${opened.migration.messages} included and ${opened.migration.pending} pending messages in ${Math.round(opened.migration.ms)} ms)`)
 
     p.metrics = new NodeMetrics({
       height: () => store.tip().height,
