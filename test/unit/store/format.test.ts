@@ -3,7 +3,7 @@
 // before versions were recorded (format 0, each message stored again in `messages`) is migrated
 // in place when the main thread opens it.
 import '../../../src/shared/polyfill.js'
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { signBlockHeader } from '../../../src/shared/block.js'
 import { toHex } from '../../../src/shared/bytes.js'
 import { decodeBlock, encodeMessage, messageOffsetsIn, spliceBlock } from '../../../src/shared/codec.js'
@@ -170,16 +170,23 @@ test('a message\'s place is its block, its index and its bytes there: `messages`
   t.deepEqual(sizes, [20, 20, 20])
 })
 
-test('a format 1 store is migrated in place on open: pending keeps its order, count and bytes, and is built from as before', async t => {
+/** A closed store of 2 blocks of 3 messages with `waiting` appended in two batches (split at `split`), and what it answered. */
+async function closedStoreWithPending (t: ExecutionContext, waiting: Message[], split: number): Promise<{ dataDir: string, chain: ReturnType<typeof makeChain>, probe: Message[], before: ReturnType<typeof snapshot> }> {
   const dataDir = tempDir(t)
   const chain = makeChain(2, { messagesPerBlock: 3 })
-  const waiting = makeMessages(7, { nonceStart: 700 }).reverse()
   const store = ChainStore.open({ dataDir, initialize: true })
   store.commitBlocks(chain.map(commitOf))
-  appendAll(store, waiting.slice(0, 4))
-  appendAll(store, waiting.slice(4))
-  const before = snapshot(store, [...chain.flatMap(b => b.block.messages), ...waiting])
+  appendAll(store, waiting.slice(0, split))
+  appendAll(store, waiting.slice(split))
+  const probe = [...chain.flatMap(b => b.block.messages), ...waiting]
+  const before = snapshot(store, probe)
   await store.stop()
+  return { dataDir, chain, probe, before }
+}
+
+test('a format 1 store is migrated in place on open: pending keeps its order, count and bytes, and is built from as before', async t => {
+  const waiting = makeMessages(7, { nonceStart: 700 }).reverse()
+  const { dataDir, chain, probe, before } = await closedStoreWithPending(t, waiting, 4)
   await downgradeToFormat1(dataDir)
   t.is(await recordedVersion(dataDir), 1)
   t.throws(() => ChainStore.open({ dataDir, initialize: false }), formatError)
@@ -188,7 +195,7 @@ test('a format 1 store is migrated in place on open: pending keeps its order, co
   const info = migrated.start()
   t.teardown(async () => { await migrated.stop() })
   t.like(info.migration, { from: 1, to: 3, blocks: 0, messages: 0, pending: 7 })
-  t.deepEqual(snapshot(migrated, [...chain.flatMap(b => b.block.messages), ...waiting]), before)
+  t.deepEqual(snapshot(migrated, probe), before)
   t.is(migrated.pending.count(), 7)
   t.deepEqual(migrated.pending.takeOldest(10).map(e => toHex(e.id)), waiting.map(m => toHex(messageId(m))))
   for (const m of waiting) t.deepEqual(migrated.pending.get(messageId(m)), encodeMessage(m))
@@ -213,15 +220,8 @@ async function rawLayout (dataDir: string): Promise<{ batches: number, index: nu
 }
 
 test('a format 2 store is migrated in place on open: each pending pointer leaves `messages` for an index entry, and pending reads as before', async t => {
-  const dataDir = tempDir(t)
-  const chain = makeChain(2, { messagesPerBlock: 3 })
   const waiting = makeMessages(5, { nonceStart: 800 })
-  const store = ChainStore.open({ dataDir, initialize: true })
-  store.commitBlocks(chain.map(commitOf))
-  appendAll(store, waiting.slice(0, 2))
-  appendAll(store, waiting.slice(2))
-  const before = snapshot(store, [...chain.flatMap(b => b.block.messages), ...waiting])
-  await store.stop()
+  const { dataDir, chain, probe, before } = await closedStoreWithPending(t, waiting, 2)
   await downgradeToFormat2(dataDir)
   t.is(await recordedVersion(dataDir), 2)
   t.deepEqual(await rawLayout(dataDir), { batches: 2, index: 0, messagesValueSizes: [8, 8, 8, 8, 8, 20, 20, 20, 20, 20, 20] }, 'format 2: pointers in `messages`')
@@ -229,7 +229,7 @@ test('a format 2 store is migrated in place on open: each pending pointer leaves
 
   const migrated = new ChainStore({ dataDir, initialize: true })
   t.like(migrated.start().migration, { from: 2, to: 3, blocks: 0, messages: 0, pending: 5 })
-  t.deepEqual(snapshot(migrated, [...chain.flatMap(b => b.block.messages), ...waiting]), before)
+  t.deepEqual(snapshot(migrated, probe), before)
   t.deepEqual(migrated.pending.takeOldest(10).map(e => toHex(e.id)), waiting.map(m => toHex(messageId(m))))
   t.deepEqual(appendAll(migrated, [waiting[4], chain[1].block.messages[2]]), ['pending', 'included'])
   // A block of some of them removes them from pending as before.
