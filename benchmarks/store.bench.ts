@@ -128,16 +128,21 @@ function diskBlock (height: number, prevHash: Uint8Array): BlockCommit {
   return { height, timestamp, prevHash, hash, encodedBlock: encoded, messageIds, messageOffsets }
 }
 
+/** Commits `blocks` of diskBlock's messages on genesis, one durable transaction each. */
+function fillChain (store: ChainStore, blocks: number): void {
+  let prevHash = GENESIS_HASH
+  for (let height = 1; height <= blocks; height++) {
+    const commit = diskBlock(height, prevHash)
+    store.commitBlock(commit)
+    prevHash = commit.hash
+  }
+}
+
 /** Disk bytes per stored message: the LMDB file's allocated blocks (du), and the `messages` database's pages. */
 async function diskPerMessage (ctx: BenchContext, dataDir: string): Promise<Figures> {
   const store = ChainStore.open({ dataDir, initialize: true })
   try {
-    let prevHash = GENESIS_HASH
-    for (let height = 1; height <= DISK_BLOCKS; height++) {
-      const commit = diskBlock(height, prevHash)
-      store.commitBlock(commit)
-      prevHash = commit.hash
-    }
+    fillChain(store, DISK_BLOCKS)
   } finally {
     await store.stop()
   }
@@ -200,12 +205,7 @@ async function importOrThrow (importer: BlockImporter, blocks: ChainBlock[]): Pr
 async function leaderCycle (ctx: BenchContext, dataDir: string): Promise<Measured> {
   const store = ChainStore.open({ dataDir, initialize: true })
   try {
-    let prevHash = GENESIS_HASH
-    for (let height = 1; height <= CYCLE_STORED_MESSAGES / DISK_BLOCK_MESSAGES; height++) {
-      const commit = diskBlock(height, prevHash)
-      store.commitBlock(commit)
-      prevHash = commit.hash
-    }
+    fillChain(store, CYCLE_STORED_MESSAGES / DISK_BLOCK_MESSAGES)
     const perBlock = CYCLE_BLOCK_MESSAGES / APPEND_BATCH / CYCLE_BATCHES_PER_COMMIT
     const commits: PendingAppend[][][] = Array.from({ length: CYCLE_BLOCKS * perBlock }, (_, c) =>
       Array.from({ length: CYCLE_BATCHES_PER_COMMIT }, (_, b) => unsignedMessages(APPEND_BATCH, 1e9 + (c * CYCLE_BATCHES_PER_COMMIT + b) * APPEND_BATCH).map(m => ({ id: messageId(m), encoded: encodeMessage(m) }))))

@@ -10,7 +10,7 @@ import { decodeBlock, encodeBlock, encodeMessage, messageOffsetsIn } from '../..
 import { messageId } from '../../src/shared/hash.js'
 import { DEFAULT_PARAMS, type NetworkParams } from '../../src/shared/params.js'
 import { ChainStore, STORE_FILE, type AdmitOutcome, type AppendPendingOptions, type AppendPendingResult, type BlockCommit, type PendingAppend } from '../../src/shared/store/index.js'
-import { pendingQueueKey, readMessagePlace, readPendingBatch, u64be } from '../../src/shared/store/keys.js'
+import { PENDING_INDEX_END, PENDING_INDEX_START, pendingIndexKey, pendingQueueKey, readMessagePlace, readPendingBatch, u64be } from '../../src/shared/store/keys.js'
 import type { AdmitErrorCode, AdmitMessagesInput, MessageRejection } from '../../src/shared/thread-contract.js'
 import type { HashedBlock, Message } from '../../src/shared/types.js'
 import { WorkerPool, type TaskName } from '../../src/main/pool/worker-pool.js'
@@ -215,7 +215,7 @@ export async function editRawStore (dataDir: string, edit: (dbs: RawDbs) => void
 export async function downgradeToFormat2 (dataDir: string): Promise<void> {
   await editRawStore(dataDir, ({ messages, metadata, pending }) => {
     metadata.putSync('formatVersion', 2)
-    const index = Array.from(pending.getRange({ start: Buffer.from([0x01]), end: Buffer.from([0x02]) }), ({ key, value }) => ({ key: Buffer.from(key), value: Buffer.from(value) }))
+    const index = Array.from(pending.getRange({ start: PENDING_INDEX_START, end: PENDING_INDEX_END }), ({ key, value }) => ({ key: Buffer.from(key), value: Buffer.from(value) }))
     for (const { key, value } of index) {
       pending.removeSync(key)
       messages.putSync(key.subarray(1), value)
@@ -241,7 +241,7 @@ export async function downgradeToFormat1 (dataDir: string): Promise<void> {
         if (messages.getBinary(Buffer.from(id))?.byteLength !== 8) continue
         messages.removeSync(Buffer.from(id))
         pending.putSync(pendingQueueKey(seq), Buffer.concat([id, encoded]))
-        pending.putSync(Buffer.concat([Buffer.from([0x01]), id]), u64be(seq))
+        pending.putSync(pendingIndexKey(id), u64be(seq))
         seq++
       }
     }
