@@ -107,7 +107,7 @@ async function main (): Promise<number> {
     const warm = await load.warmUp({ from: 0, to: WARMUP_BATCHES })
     if (!warm.available) {
       log(`the binary path is not available (${warm.reason}): soaking through JSON`)
-      await load.stop()
+      load.stop()
       path = 'json'
       load = loadFor(path)
       load.start()
@@ -150,7 +150,7 @@ async function main (): Promise<number> {
     }))
     return problems.length === 0 ? 0 : 1
   } finally {
-    await load.stop()
+    load.stop()
     await stopCluster(cluster)
     generator.stop()
   }
@@ -186,6 +186,7 @@ async function soak (load: ClusterLoad, generator: LoadGenerator, tally: BlockTa
     const eventLoop = await scrapeEventLoop(load.cluster.leader)
     const cpu = meter.read()
     const memory = load.memory.reset()
+    const leaderStatus = await load.cluster.leader.status().catch(() => undefined)
     await tally.scan(load.cluster.leader, load.watchers[0].height)
     const nodes: Record<string, NodeSample> = {}
     for (const [i, node] of load.cluster.nodes.entries()) {
@@ -209,7 +210,7 @@ async function soak (load: ClusterLoad, generator: LoadGenerator, tally: BlockTa
       acked: run.ackAt.reduce((n, at) => Number.isNaN(at) ? n : n + BATCH_MESSAGES, 0),
       refused: run.refused,
       failed: run.failures + run.badAnswers,
-      pending: load.watchers[0].last?.pending ?? NaN,
+      pending: leaderStatus?.pending ?? NaN,
       eventloop_p99_ms: round(eventLoop.p99Ms),
       eventloop_max_ms: round(eventLoop.maxMs),
       generator_cpu_pct: round(run.cpuPct),
@@ -231,7 +232,7 @@ function printSample (s: Sample): void {
 
 /** Every node holds every acknowledged message once, and the peers' chains are the leader's. */
 async function finalChecks (load: ClusterLoad, tally: BlockTally, acked: IdTally): Promise<string[]> {
-  const { height } = await load.drain(performance.now())
+  const { height } = await load.drain()
   await tally.scan(load.cluster.leader, height)
   const problems: string[] = []
   if (!tally.ids.equals(acked)) problems.push(`the leader's blocks above the probe hold ${tally.ids.count} messages, not the ${acked.count} acknowledged (or not the same ones)`)

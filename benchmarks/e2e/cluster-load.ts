@@ -70,9 +70,9 @@ export class ClusterLoad {
     this.memory.start()
   }
 
-  async stop (): Promise<void> {
+  stop (): void {
     this.memory.stop()
-    await Promise.all(this.watchers.map(async w => { await w.stop() }))
+    for (const watcher of this.watchers) watcher.stop()
   }
 
   /**
@@ -84,7 +84,7 @@ export class ClusterLoad {
     if (probe.status[0] === 400 && this.options.path === 'binary') return { available: false, reason: probe.problems.join('; ') }
     if (Number.isNaN(probe.ackAt[0])) throw new Error(`the first ${this.options.path} batch was not acknowledged: ${probe.problems.join('; ')}`)
     await this.submit({ from: range.from + 1, to: range.to }, 'closed', this.options.clients, 60_000)
-    await this.drainAndScan(performance.now())
+    await this.drainAndScan()
     return { available: true }
   }
 
@@ -103,7 +103,7 @@ export class ClusterLoad {
     const run = await this.submit(range, mode, clients, durationMs, rate)
     const eventLoop = await scrapeEventLoop(this.cluster.leader)
     const cpu = meter.read()
-    const drained = await this.drain(performance.now())
+    const drained = await this.drain()
     // Read before the ledger's block reads, which cost the nodes CPU too.
     const untilHeld = meter.read()
     const nodeCpuSeconds = this.cluster.nodes.reduce((sum, node) => sum + (untilHeld.byName[node.name] ?? NaN) / 100 * untilHeld.seconds, 0)
@@ -158,25 +158,27 @@ export class ClusterLoad {
   }
 
   /**
-   * Waits until the leader's pending pool is empty (read after `since`, a performance.now()),
+   * Waits until the leader's pending pool is empty (its status, asked every 20 ms from now on),
    * and until every node is at the leader's height then. Returns that height and the seconds
    * it took.
    */
-  async drain (since: number): Promise<{ height: number, seconds: number }> {
+  async drain (): Promise<{ height: number, seconds: number }> {
     const started = performance.now()
-    const leader = this.watchers[0]
+    const leader = this.cluster.leader
     let target = 0
-    await waitFor(() => {
-      const status = leader.last
-      if (target === 0 && status !== undefined && leader.lastAt - performance.timeOrigin > since && status.pending === 0) target = status.height
+    await waitFor(async () => {
+      if (target === 0) {
+        const status = await leader.status().catch(() => undefined)
+        if (status !== undefined && status.pending === 0) target = status.height
+      }
       return target > 0 && this.watchers.every(w => w.height >= target)
     }, this.options.drainTimeoutMs, 'every node to hold every acknowledged message', 20)
     return { height: target, seconds: (performance.now() - started) / 1000 }
   }
 
   /** drain(), then the leader's blocks up to that height into the ledger. */
-  private async drainAndScan (since: number): Promise<number> {
-    const drained = await this.drain(since)
+  private async drainAndScan (): Promise<number> {
+    const drained = await this.drain()
     await this.ledger.scan(this.cluster.leader.name, this.cluster.leader, drained.height)
     return drained.seconds
   }

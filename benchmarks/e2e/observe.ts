@@ -1,50 +1,47 @@
 // Watching node processes from outside while the load runs: when each height first appears on
-// a node (GET /v1/status every ~20 ms), each node's anonymous and resident memory (/proc every
-// ~100 ms), and the leader's event-loop delay (prom-client's gauges on GET /metrics).
+// a node (its own log lines), each node's anonymous and resident memory (/proc every ~100 ms),
+// and the leader's event-loop delay (prom-client's gauges on GET /metrics).
 import { metricValue, getMetrics, type ApiTarget } from '../../test/helpers/api-client.js'
-import type { StatusJson } from '../../test/helpers/node-process.js'
-import { nowMs, readMemory, sleep } from './common.js'
+import type { NodeProcess } from '../../test/helpers/node-process.js'
+import { emptyNodeLog, readLogLine } from '../testnet/node-log.js'
+import { readMemory } from './common.js'
 
-/** Polls a node's status; records the first time each height was seen. */
+/**
+ * When each height first appears on a node, read from the node's log as it prints it ('block
+ * produced', 'block received', 'sync complete', with the times the node logged them), as the
+ * testnet reads them. It used to poll GET /v1/status every 20 ms per node: that cost this
+ * process 8-10 % of a core, and the nodes a request each every 20 ms, on the machine whose
+ * limit the run measures, and it saw a height up to a poll late.
+ */
 export class HeightWatcher {
-  /** firstSeen[h]: epoch ms (nowMs) when the node first reported a height >= h. */
+  /** firstSeen[h]: epoch ms when the node logged a stored height >= h. */
   readonly firstSeen: number[] = [0]
-  last: StatusJson | undefined
-  /** When `last` was read (nowMs). */
-  lastAt = 0
-  private running = false
-  private loop: Promise<void> = Promise.resolve()
+  private readonly log = emptyNodeLog()
+  private unsubscribe: (() => void) | undefined
 
-  constructor (readonly name: string, private readonly node: ApiTarget, private readonly intervalMs = 20) {}
+  constructor (readonly name: string, private readonly node: NodeProcess) {}
 
   get height (): number {
     return this.firstSeen.length - 1
   }
 
   start (): void {
-    if (this.running) return
-    this.running = true
-    this.loop = this.poll()
+    if (this.unsubscribe !== undefined) return
+    // What the node printed before, then every line from now on (the same turn: none is missed).
+    for (const line of this.node.output.split('\n')) this.read(line)
+    this.unsubscribe = this.node.onLine(line => { this.read(line) })
   }
 
-  async stop (): Promise<void> {
-    this.running = false
-    await this.loop
+  stop (): void {
+    this.unsubscribe?.()
+    this.unsubscribe = undefined
   }
 
-  private async poll (): Promise<void> {
-    while (this.running) {
-      try {
-        const res = await fetch(`${this.node.api}/v1/status`)
-        const status = await res.json() as StatusJson
-        const at = nowMs()
-        this.last = status
-        this.lastAt = at
-        while (this.firstSeen.length <= status.height) this.firstSeen.push(at)
-      } catch {
-        // A poll that fails (the node is busy or stopping) is only a missed sample.
-      }
-      await sleep(this.intervalMs)
+  private read (line: string): void {
+    const known = this.log.tips.length
+    readLogLine(line, this.log)
+    for (const { time, height } of this.log.tips.slice(known)) {
+      while (this.firstSeen.length <= height) this.firstSeen.push(time)
     }
   }
 }

@@ -69,7 +69,7 @@ export async function runScenario (options: ScenarioOptions): Promise<ScenarioRe
     const problems = [...await load.check(), ...saturation.problems, ...(half?.problems ?? [])]
     return { available: true, idleEventLoop, saturation, half, unacknowledged: load.ledger.unacknowledged(), problems }
   } finally {
-    await load.stop()
+    load.stop()
     await stopCluster(cluster)
   }
 }

@@ -1,5 +1,6 @@
-// What a node's JSON log says, read once at the end: when it stored which height (gossip and
-// sync), what the leader produced, and its errors. Times are the log lines' own (pino `time`,
+// What a node's JSON log says, read once at the end (the testnet) or line by line as the node
+// prints it (bench:e2e's HeightWatcher): when it stored which height (gossip and sync), what
+// the leader produced, and its errors. Times are the log lines' own (pino `time`,
 // ms since the epoch; every node shares the machine's clock).
 import { readFileSync } from 'node:fs'
 
@@ -33,34 +34,41 @@ function num (line: Line, field: string): number | undefined {
   return typeof v === 'number' ? v : undefined
 }
 
+export function emptyNodeLog (): NodeLog {
+  return { received: [], synced: [], produced: [], tips: [], errors: 0, errorExamples: [], pids: [] }
+}
+
 export function readNodeLog (file: string): NodeLog {
-  const log: NodeLog = { received: [], synced: [], produced: [], tips: [], errors: 0, errorExamples: [], pids: [] }
+  const log = emptyNodeLog()
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch {
     return log
   }
-  for (const raw of text.split('\n')) {
-    if (!raw.startsWith('{')) continue
-    let line: Line
-    try {
-      line = JSON.parse(raw) as Line
-    } catch {
-      continue
-    }
-    const time = num(line, 'time')
-    if (time === undefined) continue
-    const pid = num(line, 'pid')
-    if (pid !== undefined && !log.pids.includes(pid)) log.pids.push(pid)
-    if ((num(line, 'level') ?? 0) >= PINO_ERROR) {
-      log.errors++
-      if (log.errorExamples.length < EXAMPLES) log.errorExamples.push(raw.slice(0, 400))
-    }
-    readEvent(line, time, log)
-  }
+  for (const raw of text.split('\n')) readLogLine(raw, log)
   log.tips.sort((a, b) => a.time - b.time)
   return log
+}
+
+/** One line of a node's output into `log`; lines that are not the node's JSON are skipped. */
+export function readLogLine (raw: string, log: NodeLog): void {
+  if (!raw.startsWith('{')) return
+  let line: Line
+  try {
+    line = JSON.parse(raw) as Line
+  } catch {
+    return
+  }
+  const time = num(line, 'time')
+  if (time === undefined) return
+  const pid = num(line, 'pid')
+  if (pid !== undefined && !log.pids.includes(pid)) log.pids.push(pid)
+  if ((num(line, 'level') ?? 0) >= PINO_ERROR) {
+    log.errors++
+    if (log.errorExamples.length < EXAMPLES) log.errorExamples.push(raw.slice(0, 400))
+  }
+  readEvent(line, time, log)
 }
 
 function readEvent (line: Line, time: number, log: NodeLog): void {

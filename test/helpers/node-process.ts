@@ -145,6 +145,7 @@ export class NodeProcess {
   /** Ports learned on the first start, reused on every restart. */
   private learned: { p2pPort?: number, apiPort?: number } = {}
   private stdoutRest = ''
+  private readonly lineListeners = new Set<(line: string) => void>()
 
   constructor (readonly spec: NodeSpec) {
     // The ports are read from JSON info lines: a quieter level or the pretty format hides them.
@@ -277,7 +278,16 @@ export class NodeProcess {
     this.output += text
     const lines = (this.stdoutRest + text).split('\n')
     this.stdoutRest = lines.pop() ?? ''
-    for (const line of lines) readBoundAddresses(line, this.bound)
+    for (const line of lines) {
+      readBoundAddresses(line, this.bound)
+      for (const listener of this.lineListeners) listener(line)
+    }
+  }
+
+  /** Calls `listener` with each whole line the node prints on stdout from now on; returns the unsubscribe. */
+  onLine (listener: (line: string) => void): () => void {
+    this.lineListeners.add(listener)
+    return () => { this.lineListeners.delete(listener) }
   }
 
   async status (): Promise<StatusJson> {
