@@ -1,6 +1,5 @@
 // Key and value layouts of the four LMDB databases (SPEC section 6). Binary keys sort
 // bytewise, so big-endian numbers keep arrival and height order.
-import { writeU64BE } from '../bytes.js'
 import { HASH_BYTES as ID_BYTES } from '../params.js'
 
 /** `pending` keys: 0x00 || u64be(batch sequence), one entry per admitted batch (format 2 on). */
@@ -11,11 +10,21 @@ export const PENDING_QUEUE_PREFIX = 0x00
  */
 export const PENDING_INDEX_PREFIX = 0x01
 
+// Keys and values written per message come from Buffer.allocUnsafe's pool and are filled with
+// Buffer's own writers: a small Buffer.alloc lives on V8's heap, and reading its `.buffer` (a
+// DataView over it) gives it a backing store of its own outside it, an allocation per message.
+
+/** `value` as u64be at `offset` of `out` (a safe integer). */
+function writeU64 (out: Buffer, offset: number, value: number): void {
+  out.writeUInt32BE(Math.floor(value / 0x1_0000_0000), offset)
+  out.writeUInt32BE(value >>> 0, offset + 4)
+}
+
 /** Queue entry key: 0x00 || u64be(arrival sequence). */
 export function pendingQueueKey (seq: number): Buffer {
-  const key = Buffer.alloc(9)
+  const key = Buffer.allocUnsafe(9)
   key[0] = PENDING_QUEUE_PREFIX
-  writeU64BE(new DataView(key.buffer, key.byteOffset, 9), 1, seq)
+  writeU64(key, 1, seq)
   return key
 }
 
@@ -38,8 +47,8 @@ export function readU64BE (bytes: Uint8Array, offset: number): number {
 }
 
 export function u64be (value: number): Buffer {
-  const out = Buffer.alloc(8)
-  writeU64BE(new DataView(out.buffer, out.byteOffset, 8), 0, value)
+  const out = Buffer.allocUnsafe(8)
+  writeU64(out, 0, value)
   return out
 }
 
@@ -57,8 +66,8 @@ export const MESSAGE_PLACE_BYTES = 20
 
 /** `messages` value (format 1): u64be(height) || u32be(index) || u32be(byteOffset) || u32be(byteLength). */
 export function messagePlaceValue (place: MessagePlace): Buffer {
-  const value = Buffer.alloc(MESSAGE_PLACE_BYTES)
-  writeU64BE(new DataView(value.buffer, value.byteOffset, MESSAGE_PLACE_BYTES), 0, place.height)
+  const value = Buffer.allocUnsafe(MESSAGE_PLACE_BYTES)
+  writeU64(value, 0, place.height)
   value.writeUInt32BE(place.index, 8)
   value.writeUInt32BE(place.byteOffset, 12)
   value.writeUInt32BE(place.byteLength, 16)
