@@ -3,6 +3,7 @@
 // cofactorless verification ([S]B - [k]A must encode to R byte for byte). It takes raw 32-byte
 // keys, so there is no key object to import or cache.
 import sodium from 'sodium-native'
+import { ON_HEAP_MAX_BYTES, bufferOf } from './bytes.js'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './params.js'
 
 const SEED_BYTES = 32
@@ -16,13 +17,13 @@ export interface SigningKey {
 }
 
 /**
- * `bytes` as a Buffer over the same memory, or a copy when they live in shared memory:
- * sodium-native answers undefined, not a verdict, for views of a SharedArrayBuffer (blocks
- * shared by the pool's workers are such views).
+ * `bytes` as a Buffer libsodium can read: a copy when small (see bufferOf) or in shared memory
+ * (sodium-native answers undefined, not a verdict, for views of a SharedArrayBuffer, and blocks
+ * shared by the pool's workers are such views), else a view of the same memory.
  */
 function plain (bytes: Uint8Array): Buffer {
-  if (bytes.buffer instanceof SharedArrayBuffer) return Buffer.from(bytes)
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (bytes.byteLength <= ON_HEAP_MAX_BYTES || bytes.buffer instanceof SharedArrayBuffer) return Buffer.from(bytes)
+  return bufferOf(bytes)
 }
 
 /** A signing key from its 32-byte RFC 8032 seed. */

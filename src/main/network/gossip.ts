@@ -3,6 +3,7 @@ import { gossipsub, TopicValidatorResult, type GossipsubOpts, type Message as Go
 import { createTopicScoreParams } from '@libp2p/gossipsub/score'
 import type { PeerId } from '@libp2p/interface'
 import type { Logger } from 'pino'
+import { bufferOf } from '../../shared/bytes.js'
 import { errorMessage } from '../../shared/errors.js'
 import { b3 } from '../../shared/hash.js'
 import type { GossipVerdict } from './types.js'
@@ -70,7 +71,7 @@ export function createGossipsub (init: GossipConfigInit): ReturnType<typeof goss
     msgIdFn: (msg: GossipMessage) => b3(msg.data),
     // The library's default makes the same base64 in JavaScript (multiformats), about 3 % of a
     // loaded peer's main thread: it runs for every id received, sent or looked up.
-    msgIdToStrFn: (id: Uint8Array) => Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('base64'),
+    msgIdToStrFn: (id: Uint8Array) => bufferOf(id).toString('base64'),
     // 30 s, not 2 min: far longer than a payload takes to cross the mesh (gossip repairs look
     // back 3 heartbeats), and short enough that a peer's resend of a message that was lost
     // on the way (RelayRetry) is not dropped everywhere as already seen.
