@@ -8,7 +8,10 @@ import { verifyMessage } from '../shared/validation.js'
 import { VerifiedSet } from '../shared/verified-set.js'
 import { verifiedMessages } from '../shared/verified-messages.js'
 
-/** `verified`: a peer records what it verified, so the same messages inside a block are not checked again. */
+/**
+ * `verified`: a peer records what it verified, so the same messages inside a block are not
+ * checked again, and skips what it verified already (a relayed copy that came after its block).
+ */
 export function admitMessages (params: NetworkParams, batchBytes: Uint8Array, options: Omit<AdmitMessagesInput, 'batch'>, verified?: VerifiedSet): AdmitMessagesOutput {
   const rawMessages: Uint8Array[] = []
   const decoded = decodeMessageBatch(batchBytes, rawMessages)
@@ -24,7 +27,9 @@ export function admitMessages (params: NetworkParams, batchBytes: Uint8Array, op
   const rejected: MessageRejection[] = []
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i]
-    const verdict = verifyMessage(message, params)
+    // A copy of a message this node verified already, here or inside a block that came first.
+    const key = verified === undefined ? undefined : VerifiedSet.keyOf(rawMessages[i])
+    const verdict = verifyMessage(message, params, key !== undefined && verified?.has(key) === true)
     if (!verdict.ok) {
       const reason = `message ${i}: ${verdict.reason}`
       if (options.mode === 'all') return { ok: false, code: verdict.code, reason, index: i }
@@ -35,7 +40,7 @@ export function admitMessages (params: NetworkParams, batchBytes: Uint8Array, op
     ids.push(toHex(verdict.value))
     validIds.push(verdict.value)
     validEncoded.push(rawMessages[i])
-    verified?.add(VerifiedSet.keyOf(rawMessages[i]))
+    if (key !== undefined) verified?.add(key)
   }
   return { ok: true, ids, rejected, verified: verifiedMessages(validEncoded, validIds) }
 }

@@ -43,14 +43,23 @@ export function verifyMessages (input: VerifyMessagesInput, verified?: VerifiedS
   const end = Math.min(input.end, count)
   const messages = new Array<Message>(count)
   const ids = new Array<Uint8Array>(count)
+  const keys = new Array<Uint8Array>(count)
   const known = new Array<boolean>(count)
   for (let i = input.start; i < end; i++) {
     const raw = block.subarray(offsets[2 * i], offsets[2 * i] + offsets[2 * i + 1])
-    known[i] = verified?.has(VerifiedSet.keyOf(raw)) === true
+    if (verified !== undefined) {
+      keys[i] = VerifiedSet.keyOf(raw)
+      known[i] = verified.has(keys[i])
+    }
     const decoded = decodeMessage(raw)
     if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: `message ${i}: ${decoded.reason}` }
     messages[i] = decoded.value
     ids[i] = idBytes.subarray(HASH_BYTES * i, HASH_BYTES * (i + 1))
   }
-  return verifyMessageSignatures(messages, ids, input.start, end, i => known[i])
+  const verdict = verifyMessageSignatures(messages, ids, input.start, end, i => known[i] === true)
+  // Recorded, so that a relayed copy arriving after its block is not verified again.
+  if (verdict.ok && verified !== undefined) {
+    for (let i = input.start; i < end; i++) if (!known[i]) verified.add(keys[i])
+  }
+  return verdict
 }

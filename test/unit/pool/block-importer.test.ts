@@ -307,3 +307,20 @@ test.serial('a peer remembers the messages it verified when gossiped, by their w
   t.like(await peer.importer.importBlocks([encoded(block1With(small))]), { imported: 0, error: { code: 'BLOCK_INVALID_MESSAGE' } }, 'also on the whole-block path')
   t.like(await peer.importer.importBlocks([encoded(block1With(messages))]), { imported: 1 })
 })
+
+test.serial('a peer remembers the messages it verified inside a block, so a copy relayed after its block is not checked again, while another signature still is', async t => {
+  const verifiedSet = VerifiedSet.create(1 << 16)
+  const node = await startPool(t, { leaderKey: toHex(leaderKey.publicKey), verifiedSet })
+  const peer = { ...node, importer: new BlockImporter(node.pool, node.store, leaderKey.publicKey) }
+  const messages = makeMessages(300, { contentBytes: 8, nonceStart: 7000 })
+  t.like(await peer.importer.importBlocks([encoded(block1With(messages))]), { imported: 1 })
+  const set = new VerifiedSet(verifiedSet)
+  const remembered = messages.filter(m => set.has(VerifiedSet.keyOf(encodeMessage(m)))).length
+  t.true(remembered >= 295, `${remembered} of 300 messages verified in the block are in the shared table`)
+
+  const copies = await peer.pool.admitMessages(encodeMessageBatch(messages.slice(0, 3)), { mode: 'each' })
+  t.like(copies, { ok: true, rejected: [] })
+  const forged = await peer.pool.admitMessages(encodeMessageBatch([forgeSignature(messages[0])]), { mode: 'each' })
+  if (!forged.ok) { t.fail(`${forged.code}: ${forged.reason}`); return }
+  t.is(forged.rejected[0]?.code, 'MESSAGE_BAD_SIGNATURE')
+})
