@@ -81,9 +81,13 @@ function validateWhole (bytes: Uint8Array, parent: ParentInfo, rules: BlockRules
   const rawMessages: Uint8Array[] = []
   const decoded = decodeBlock(bytes, rawMessages)
   if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: decoded.reason }
-  const known = verified === undefined ? undefined : (i: number): boolean => verified.has(VerifiedSet.keyOf(rawMessages[i]))
+  const keys = verified === undefined ? [] : rawMessages.map(raw => VerifiedSet.keyOf(raw))
+  const known = verified === undefined ? undefined : (i: number): boolean => verified.has(keys[i])
   const verdict = validateBlock(decoded.value, bytes.byteLength, parent, rules, isIncluded, known)
   if (!verdict.ok) return verdict
+  // Recorded, as the slices of a large block do (block-body.ts): a relayed copy that comes
+  // after its block is not verified again.
+  for (const key of keys) verified?.add(key)
   const header = decoded.value.header
   return {
     ok: true,
