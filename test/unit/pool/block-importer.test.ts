@@ -277,6 +277,8 @@ test.serial('a block built by the leader\'s producer imports into a peer', async
   t.like(await admitToPending(leader.pool, producer, encodeMessageBatch(messages)), { ok: true, added: 4 })
   const built = await producer.buildBlock(Date.now(), 100)
   if (!built.ok) { t.fail(`${built.code}: ${built.reason}`); return }
+  // Committed on the producer's thread: renew this thread's snapshot, as the node does.
+  leader.store.refresh()
 
   const peer = await startPeer(t)
   const result = await peer.importer.importBlocks([new Uint8Array(built.block)], 'gossip')

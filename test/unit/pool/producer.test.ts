@@ -30,6 +30,9 @@ function built (t: { fail: (m: string) => void }, output: BuildBlockOutput): Bui
 
 /** Decodes the returned bytes and checks every rule of SPEC 3 against `parent`, as a peer would. */
 function decodeAndValidate (t: { fail: (m: string) => void }, out: Built, parent: ParentInfo, store: ChainStore): Block | undefined {
+  // The producer committed on its own thread: this thread sees it after renewing its snapshot,
+  // as the node does after every build (lmdb-js otherwise renews it on a timer).
+  store.refresh()
   const bytes = new Uint8Array(out.block)
   const decoded = decodeBlock(bytes)
   if (!decoded.ok) { t.fail(`the block does not decode: ${decoded.reason}`); return undefined }
