@@ -129,6 +129,7 @@ test.serial('appends that arrive together are each admitted or refused on their 
     return await producer.appendPending(v.verified)
   }))
   t.deepEqual(outputs.map(o => o.ok ? o.added : o.code), [10, 0, 10, 'POOL_FULL', 5])
+  leader.store.refresh()
   t.deepEqual(leader.store.pending.takeOldest(100).map(e => toHex(e.id)), [...batches[0], ...batches[1], ...batches[3]].map(idHex), 'arrival order, the refused batch absent')
 })
 

@@ -37,7 +37,16 @@ async function startLeader (t: ExecutionContext, options: Parameters<typeof star
   const node = await startPool(t, options)
   const producer = producerFor(t, node.dataDir)
   await producer.start()
-  return { ...node, producer, admit: async (batch, mode = 'all') => await admitToPending(node.pool, producer, batch, { mode }) }
+  return {
+    ...node,
+    producer,
+    admit: async (batch, mode = 'all') => {
+      const output = await admitToPending(node.pool, producer, batch, { mode })
+      // The producer committed on its own thread: renew this thread's snapshot to read it.
+      node.store.refresh()
+      return output
+    }
+  }
 }
 
 test.serial('a valid batch is admitted: ids in request order, all pending in that order', async t => {
