@@ -13,6 +13,13 @@ import { b3 } from './hash.js'
 
 const KEY_BYTES = 32
 
+/** VerifiedSet.lookup's answer for a list of encoded messages. */
+export interface VerifiedLookup {
+  known: (index: number) => boolean
+  record: (index: number) => void
+  recordAll: () => void
+}
+
 export class VerifiedSet {
   private readonly table: Uint8Array
   private readonly mask: number
@@ -31,6 +38,28 @@ export class VerifiedSet {
   /** The set's key for a message: B3 of its whole wire encoding. */
   static keyOf (encodedMessage: Uint8Array): Uint8Array {
     return b3(encodedMessage)
+  }
+
+  /**
+   * Looks up the encoded messages `raws[start, end)`, hashing each once: `known(i)` says which
+   * were verified before; `record(i)` adds one once its signature has been verified here, and
+   * `recordAll()` the whole range. Every path that checks message signatures (gossiped batches,
+   * a block's slices, a small block whole) goes through this, so a key only ever enters the set
+   * after its encoding verified.
+   */
+  lookup (raws: readonly Uint8Array[], start = 0, end = raws.length): VerifiedLookup {
+    const keys = new Array<Uint8Array>(raws.length)
+    const seen = new Array<boolean>(raws.length)
+    for (let i = start; i < end; i++) {
+      keys[i] = VerifiedSet.keyOf(raws[i])
+      seen[i] = this.has(keys[i])
+    }
+    const record = (i: number): void => { if (seen[i] !== true) this.add(keys[i]) }
+    return {
+      known: i => seen[i] === true,
+      record,
+      recordAll: () => { for (let i = start; i < end; i++) record(i) }
+    }
   }
 
   add (key: Uint8Array): void {

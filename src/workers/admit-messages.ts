@@ -5,7 +5,7 @@ import { decodeMessageBatch } from '../shared/codec.js'
 import type { NetworkParams } from '../shared/params.js'
 import type { AdmitMessagesInput, AdmitMessagesOutput, MessageRejection } from '../shared/thread-contract.js'
 import { verifyMessage } from '../shared/validation.js'
-import { VerifiedSet } from '../shared/verified-set.js'
+import type { VerifiedSet } from '../shared/verified-set.js'
 import { verifiedMessages } from '../shared/verified-messages.js'
 
 /**
@@ -25,11 +25,11 @@ export function admitMessages (params: NetworkParams, batchBytes: Uint8Array, op
   const validEncoded: Uint8Array[] = []
   const ids: Array<string | null> = []
   const rejected: MessageRejection[] = []
+  // A copy of a message this node verified already, here or inside a block that came first, is not checked again.
+  const lookup = verified?.lookup(rawMessages)
   for (let i = 0; i < messages.length; i++) {
     const message = messages[i]
-    // A copy of a message this node verified already, here or inside a block that came first.
-    const key = verified === undefined ? undefined : VerifiedSet.keyOf(rawMessages[i])
-    const verdict = verifyMessage(message, params, key !== undefined && verified?.has(key) === true)
+    const verdict = verifyMessage(message, params, lookup?.known(i) === true)
     if (!verdict.ok) {
       const reason = `message ${i}: ${verdict.reason}`
       if (options.mode === 'all') return { ok: false, code: verdict.code, reason, index: i }
@@ -40,7 +40,7 @@ export function admitMessages (params: NetworkParams, batchBytes: Uint8Array, op
     ids.push(toHex(verdict.value))
     validIds.push(verdict.value)
     validEncoded.push(rawMessages[i])
-    if (key !== undefined) verified?.add(key)
+    lookup?.record(i)
   }
   return { ok: true, ids, rejected, verified: verifiedMessages(validEncoded, validIds) }
 }

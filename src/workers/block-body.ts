@@ -6,7 +6,7 @@ import type { HashBlockOutput, VerifyMessagesInput, VerifyMessagesOutput } from 
 import type { Message } from '../shared/types.js'
 import { hashMessageIds, validateMessageIds, verifyMessageSignatures } from '../shared/validation.js'
 import { joinIds } from '../shared/verified-messages.js'
-import { VerifiedSet } from '../shared/verified-set.js'
+import type { VerifiedSet } from '../shared/verified-set.js'
 
 /**
  * Decodes the block, hashes every id, and checks size limits, uniqueness within the block and
@@ -43,23 +43,17 @@ export function verifyMessages (input: VerifyMessagesInput, verified?: VerifiedS
   const end = Math.min(input.end, count)
   const messages = new Array<Message>(count)
   const ids = new Array<Uint8Array>(count)
-  const keys = new Array<Uint8Array>(count)
-  const known = new Array<boolean>(count)
+  const raws = new Array<Uint8Array>(count)
   for (let i = input.start; i < end; i++) {
-    const raw = block.subarray(offsets[2 * i], offsets[2 * i] + offsets[2 * i + 1])
-    if (verified !== undefined) {
-      keys[i] = VerifiedSet.keyOf(raw)
-      known[i] = verified.has(keys[i])
-    }
-    const decoded = decodeMessage(raw)
+    raws[i] = block.subarray(offsets[2 * i], offsets[2 * i] + offsets[2 * i + 1])
+    const decoded = decodeMessage(raws[i])
     if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: `message ${i}: ${decoded.reason}` }
     messages[i] = decoded.value
     ids[i] = idBytes.subarray(HASH_BYTES * i, HASH_BYTES * (i + 1))
   }
-  const verdict = verifyMessageSignatures(messages, ids, input.start, end, i => known[i] === true)
+  const lookup = verified?.lookup(raws, input.start, end)
+  const verdict = verifyMessageSignatures(messages, ids, input.start, end, lookup?.known)
   // Recorded, so that a relayed copy arriving after its block is not verified again.
-  if (verdict.ok && verified !== undefined) {
-    for (let i = input.start; i < end; i++) if (!known[i]) verified.add(keys[i])
-  }
+  if (verdict.ok) lookup?.recordAll()
   return verdict
 }

@@ -9,7 +9,7 @@ import type { BlockCommit, ChainStore } from '../shared/store/index.js'
 import type { ImportBlocksOutput, ImportedBlock, ImportErrorCode } from '../shared/thread-contract.js'
 import type { BlockHeader } from '../shared/types.js'
 import { validateBlock, validateHeader, type BlockRules, type ParentInfo } from '../shared/validation.js'
-import { VerifiedSet } from '../shared/verified-set.js'
+import type { VerifiedSet } from '../shared/verified-set.js'
 
 export interface CheckedBlockBody {
   ids: Uint8Array[]
@@ -81,13 +81,11 @@ function validateWhole (bytes: Uint8Array, parent: ParentInfo, rules: BlockRules
   const rawMessages: Uint8Array[] = []
   const decoded = decodeBlock(bytes, rawMessages)
   if (!decoded.ok) return { ok: false, code: 'MALFORMED', reason: decoded.reason }
-  const keys = verified === undefined ? [] : rawMessages.map(raw => VerifiedSet.keyOf(raw))
-  const known = verified === undefined ? undefined : (i: number): boolean => verified.has(keys[i])
-  const verdict = validateBlock(decoded.value, bytes.byteLength, parent, rules, isIncluded, known)
+  const lookup = verified?.lookup(rawMessages)
+  const verdict = validateBlock(decoded.value, bytes.byteLength, parent, rules, isIncluded, lookup?.known)
   if (!verdict.ok) return verdict
-  // Recorded, as the slices of a large block do (block-body.ts): a relayed copy that comes
-  // after its block is not verified again.
-  for (const key of keys) verified?.add(key)
+  // Recorded, as the slices of a large block do: a relayed copy after its block is not verified again.
+  lookup?.recordAll()
   const header = decoded.value.header
   return {
     ok: true,

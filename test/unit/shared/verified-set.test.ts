@@ -31,3 +31,17 @@ test('the table is shared memory: a second view of the same buffer sees what the
   new VerifiedSet(buffer).add(key)
   t.true(new VerifiedSet(buffer).has(key))
 })
+
+test('a lookup tells which messages were verified before, and adds only what the caller records after verifying it', t => {
+  const set = new VerifiedSet(VerifiedSet.create(1 << 12))
+  const raws = makeMessages(6, { nonceStart: 500 }).map(encodeMessage)
+  set.add(VerifiedSet.keyOf(raws[1]))
+  const lookup = set.lookup(raws, 1, 4)
+  t.deepEqual([1, 2, 3].map(i => lookup.known(i)), [true, false, false])
+  t.false(set.has(VerifiedSet.keyOf(raws[2])), 'looking up adds nothing')
+  lookup.record(2)
+  t.true(set.has(VerifiedSet.keyOf(raws[2])))
+  t.false(set.has(VerifiedSet.keyOf(raws[3])))
+  lookup.recordAll()
+  t.deepEqual(raws.map(raw => set.has(VerifiedSet.keyOf(raw))), [false, true, true, true, false, false], 'only the looked-up range [1, 4)')
+})
