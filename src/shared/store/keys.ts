@@ -1,5 +1,6 @@
 // Key and value layouts of the four LMDB databases (SPEC section 6). Binary keys sort
 // bytewise, so big-endian numbers keep arrival and height order.
+import { writeU64BE } from '../bytes.js'
 import { HASH_BYTES as ID_BYTES } from '../params.js'
 
 /** `pending` keys: 0x00 || u64be(batch sequence), one entry per admitted batch (format 2 on). */
@@ -10,14 +11,13 @@ export const PENDING_QUEUE_PREFIX = 0x00
  */
 export const PENDING_INDEX_PREFIX = 0x01
 
-// Keys and values written per message come from Buffer.allocUnsafe's pool and are filled with
-// Buffer's own writers: a small Buffer.alloc lives on V8's heap, and reading its `.buffer` (a
-// DataView over it) gives it a backing store of its own outside it, an allocation per message.
+// Keys and values written per message come from Buffer.allocUnsafe's pool, whose `.buffer` is
+// already outside V8's heap: a small Buffer.alloc lives on the heap, and the DataView over its
+// `.buffer` would give it a backing store of its own, an allocation per message.
 
 /** `value` as u64be at `offset` of `out` (a safe integer). */
 function writeU64 (out: Buffer, offset: number, value: number): void {
-  out.writeUInt32BE(Math.floor(value / 0x1_0000_0000), offset)
-  out.writeUInt32BE(value >>> 0, offset + 4)
+  writeU64BE(new DataView(out.buffer, out.byteOffset, out.byteLength), offset, value)
 }
 
 /** Queue entry key: 0x00 || u64be(arrival sequence). */
