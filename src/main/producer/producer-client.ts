@@ -1,6 +1,7 @@
 // The main thread's side of the producer worker: starts it, talks to it through comlink, and
-// notices when it dies. A comlink call to a dead worker never settles, so every call races
-// the worker's end, and the owner hears of an unexpected end at once (onDied).
+// notices when it dies. A comlink call to a dead worker never settles, so every call is
+// rejected when the worker ends first (CallsInFlight), and the owner hears of an unexpected
+// end at once (onDied).
 import { Worker } from 'node:worker_threads'
 import { wrap, releaseProxy, transfer, type Remote } from 'comlink/dist/esm/comlink.mjs'
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs'
@@ -18,11 +19,12 @@ export interface ProducerClientHooks {
 export class ProducerClient {
   private worker: Worker | undefined
   private api: Remote<ProducerApi> | undefined
-  private inFlight: Promise<unknown> = Promise.resolve()
+  /** Settles when the last build has: not with its answer, which would keep its block. */
+  private inFlight: Promise<void> = Promise.resolve()
   /** Appends not yet answered: stop() lets them commit. */
   private readonly appending = new Set<Promise<unknown>>()
-  /** Rejects when the running worker ends unexpectedly. */
-  private died: Promise<never> = new Promise<never>(() => {})
+  /** Calls not yet answered, rejected if the running worker ends unexpectedly. */
+  private calls = new CallsInFlight()
   private priority = ''
 
   constructor (private readonly config: ProducerConfig, private readonly hooks: ProducerClientHooks = {}) {}
@@ -38,26 +40,25 @@ export class ProducerClient {
     const worker = new Worker(WORKER_URL, { workerData: this.config, resourceLimits: WORKER_HEAP_LIMITS })
     this.worker = worker
     this.api = wrap<ProducerApi>(nodeEndpoint(worker))
+    const calls = new CallsInFlight()
+    this.calls = calls
     let errorSeen: Error | undefined
     let started = false
-    this.died = new Promise<never>((_resolve, reject) => {
-      worker.once('error', err => { errorSeen = err })
-      worker.once('exit', code => {
-        if (this.worker !== worker) return
-        const cause = errorSeen === undefined ? `exit code ${code}` : errorSeen.message
-        const err = new KimuraError('ERR_WORKER_DIED', `the producer worker ended unexpectedly: ${cause}`, { exitCode: code }, { cause: errorSeen })
-        this.worker = undefined
-        this.api = undefined
-        reject(err)
-        // A worker that fails while starting fails start(); only a running one is news.
-        if (started) this.hooks.onDied?.(err)
-      })
+    worker.once('error', err => { errorSeen = err })
+    worker.once('exit', code => {
+      if (this.worker !== worker) return
+      const cause = errorSeen === undefined ? `exit code ${code}` : errorSeen.message
+      const err = new KimuraError('ERR_WORKER_DIED', `the producer worker ended unexpectedly: ${cause}`, { exitCode: code }, { cause: errorSeen })
+      this.worker = undefined
+      this.api = undefined
+      calls.fail(err)
+      // A worker that fails while starting fails start(); only a running one is news.
+      if (started) this.hooks.onDied?.(err)
     })
-    this.died.catch(() => undefined)
     try {
-      const publicKey = await Promise.race([this.api.publicKey(), this.died])
+      const publicKey = await calls.guard(this.api.publicKey())
       if (publicKey !== this.config.leaderKey) throw new KimuraError('ERR_KEY_FILE', 'the key file does not hold the configured leader key')
-      this.priority = await Promise.race([this.api.priority(), this.died])
+      this.priority = await calls.guard(this.api.priority())
       started = true
     } catch (err) {
       await this.stop()
@@ -68,8 +69,8 @@ export class ProducerClient {
   async buildBlock (timestamp: number, maxMessages: number): Promise<BuildBlockOutput> {
     const api = this.api
     if (api === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the producer is stopped')
-    const build = Promise.race([api.buildBlock(timestamp, maxMessages), this.died])
-    this.inFlight = build.catch(() => undefined)
+    const build = this.calls.guard<BuildBlockOutput>(api.buildBlock(timestamp, maxMessages))
+    this.inFlight = build.then(() => undefined, () => undefined)
     return await build
   }
 
@@ -80,7 +81,7 @@ export class ProducerClient {
   async appendPending (verified: VerifiedMessages): Promise<AppendPendingOutput> {
     const api = this.api
     if (api === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the producer is stopped')
-    const append = Promise.race([api.appendPending(transfer(verified, [verified.wire, verified.ids])), this.died])
+    const append = this.calls.guard<AppendPendingOutput>(api.appendPending(transfer(verified, [verified.wire, verified.ids])))
     const settled = append.catch(() => undefined)
     this.appending.add(settled)
     void settled.then(() => this.appending.delete(settled))
@@ -96,5 +97,32 @@ export class ProducerClient {
     this.api = undefined
     this.worker = undefined
     await worker.terminate()
+  }
+}
+
+/**
+ * Calls to a worker, each settled by its answer or rejected by the worker's end, whichever
+ * comes first. Not Promise.race against one long-lived "died" promise: every race adds a
+ * reaction to that promise, and each reaction keeps its call's answer reachable until the
+ * worker ends. On the leader that kept every block it built (about 1 MB each at saturation).
+ * Here a call's rejecter is dropped as soon as its answer arrives.
+ */
+class CallsInFlight {
+  private readonly rejecters = new Set<(err: Error) => void>()
+  private failure: Error | undefined
+
+  async guard<T> (call: Promise<T>): Promise<T> {
+    if (this.failure !== undefined) throw this.failure
+    return await new Promise<T>((resolve, reject) => {
+      this.rejecters.add(reject)
+      call.finally(() => this.rejecters.delete(reject)).then(resolve, reject)
+    })
+  }
+
+  /** Rejects every call not yet answered, and every later one. */
+  fail (err: Error): void {
+    this.failure = err
+    for (const reject of this.rejecters) reject(err)
+    this.rejecters.clear()
   }
 }
