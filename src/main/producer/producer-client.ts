@@ -19,11 +19,7 @@ export interface ProducerClientHooks {
 export class ProducerClient {
   private worker: Worker | undefined
   private api: Remote<ProducerApi> | undefined
-  /** Settles when the last build has: not with its answer, which would keep its block. */
-  private inFlight: Promise<void> = Promise.resolve()
-  /** Appends not yet answered: stop() lets them commit. */
-  private readonly appending = new Set<Promise<unknown>>()
-  /** Calls not yet answered, rejected if the running worker ends unexpectedly. */
+  /** Calls not yet answered: stop() lets them finish; the worker's unexpected end rejects them. */
   private calls = new CallsInFlight()
   private priority = ''
 
@@ -69,9 +65,7 @@ export class ProducerClient {
   async buildBlock (timestamp: number, maxMessages: number): Promise<BuildBlockOutput> {
     const api = this.api
     if (api === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the producer is stopped')
-    const build = this.calls.guard<BuildBlockOutput>(api.buildBlock(timestamp, maxMessages))
-    this.inFlight = build.then(() => undefined, () => undefined)
-    return await build
+    return await this.calls.guard<BuildBlockOutput>(api.buildBlock(timestamp, maxMessages))
   }
 
   /**
@@ -81,18 +75,14 @@ export class ProducerClient {
   async appendPending (verified: VerifiedMessages): Promise<AppendPendingOutput> {
     const api = this.api
     if (api === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the producer is stopped')
-    const append = this.calls.guard<AppendPendingOutput>(api.appendPending(transfer(verified, [verified.wire, verified.ids])))
-    const settled = append.catch(() => undefined)
-    this.appending.add(settled)
-    void settled.then(() => this.appending.delete(settled))
-    return await append
+    return await this.calls.guard<AppendPendingOutput>(api.appendPending(transfer(verified, [verified.wire, verified.ids])))
   }
 
   /** Lets a build and the appends in flight finish (each commit is atomic either way), then ends the worker. */
   async stop (): Promise<void> {
     const worker = this.worker
     if (worker === undefined) return
-    await Promise.all([this.inFlight, ...this.appending])
+    await this.calls.settled()
     this.api?.[releaseProxy]()
     this.api = undefined
     this.worker = undefined
@@ -105,24 +95,31 @@ export class ProducerClient {
  * comes first. Not Promise.race against one long-lived "died" promise: every race adds a
  * reaction to that promise, and each reaction keeps its call's answer reachable until the
  * worker ends. On the leader that kept every block it built (about 1 MB each at saturation).
- * Here a call's rejecter is dropped as soon as its answer arrives.
+ * Here a call is forgotten as soon as its answer arrives, and what is kept for settled()
+ * resolves with nothing, not with the answer.
  */
 class CallsInFlight {
-  private readonly rejecters = new Set<(err: Error) => void>()
+  /** Each call not yet answered: a promise that settles with it, and its rejecter. */
+  private readonly waiting = new Map<Promise<void>, (err: Error) => void>()
   private failure: Error | undefined
 
   async guard<T> (call: Promise<T>): Promise<T> {
     if (this.failure !== undefined) throw this.failure
     return await new Promise<T>((resolve, reject) => {
-      this.rejecters.add(reject)
-      call.finally(() => this.rejecters.delete(reject)).then(resolve, reject)
+      const answered: Promise<void> = call.then(resolve, reject).finally(() => this.waiting.delete(answered))
+      this.waiting.set(answered, reject)
     })
+  }
+
+  /** Resolves once every call made so far has been answered (or failed with the worker). */
+  async settled (): Promise<void> {
+    await Promise.all(this.waiting.keys())
   }
 
   /** Rejects every call not yet answered, and every later one. */
   fail (err: Error): void {
     this.failure = err
-    for (const reject of this.rejecters) reject(err)
-    this.rejecters.clear()
+    for (const reject of this.waiting.values()) reject(err)
+    this.waiting.clear()
   }
 }
