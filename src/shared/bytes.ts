@@ -3,7 +3,7 @@
 const HEX_RE = /^[0-9a-fA-F]*$/
 
 /** V8 keeps a typed array of at most this many bytes on its own heap (V8_TYPED_ARRAY_MAX_SIZE_IN_HEAP). */
-export const ON_HEAP_MAX_BYTES = 64
+const ON_HEAP_MAX_BYTES = 64
 
 /**
  * A Buffer to read `bytes` through. An id or a key made by `new Uint8Array(32)` lives on V8's

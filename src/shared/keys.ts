@@ -3,7 +3,7 @@
 // cofactorless verification ([S]B - [k]A must encode to R byte for byte). It takes raw 32-byte
 // keys, so there is no key object to import or cache.
 import sodium from 'sodium-native'
-import { ON_HEAP_MAX_BYTES, bufferOf } from './bytes.js'
+import { bufferOf } from './bytes.js'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './params.js'
 
 const SEED_BYTES = 32
@@ -17,13 +17,13 @@ export interface SigningKey {
 }
 
 /**
- * `bytes` as a Buffer libsodium can read: a copy when small (see bufferOf) or in shared memory
- * (sodium-native answers undefined, not a verdict, for views of a SharedArrayBuffer, and blocks
- * shared by the pool's workers are such views), else a view of the same memory.
+ * `bytes` as a Buffer libsodium can read: bufferOf's (a copy when small, else a view), copied
+ * again if it views shared memory (sodium-native answers undefined, not a verdict, for views of
+ * a SharedArrayBuffer, and blocks shared by the pool's workers are such views).
  */
 function plain (bytes: Uint8Array): Buffer {
-  if (bytes.byteLength <= ON_HEAP_MAX_BYTES || bytes.buffer instanceof SharedArrayBuffer) return Buffer.from(bytes)
-  return bufferOf(bytes)
+  const view = bufferOf(bytes)
+  return view.buffer instanceof SharedArrayBuffer ? Buffer.from(view) : view
 }
 
 /** A signing key from its 32-byte RFC 8032 seed. */
