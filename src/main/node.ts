@@ -311,7 +311,7 @@ export class KimuraNode {
       const explorer = loadExplorerAssets()
       if (explorer.size === 0) apiLogger.warn('the explorer is not built (npm run build): GET / answers 404')
       p.api = new ApiServer(config.api, {
-        backend: createNodeBackend({ role: config.role, leaderKey: this.leaderPublicKey, store, pool, network, metrics, submission, events: p.events, explorer }),
+        backend: createNodeBackend({ role: config.role, leaderKey: this.leaderPublicKey, store, ...(p.producerClient === undefined ? {} : { pending: p.producerClient }), pool, network, metrics, submission, events: p.events, explorer }),
         logger: apiLogger,
         onRequest: (route, status) => { metrics.apiRequests.inc({ route, status: String(status) }) }
       })

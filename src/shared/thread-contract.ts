@@ -256,4 +256,6 @@ export interface ProducerApi {
    * busy share one transaction (group commit); each is still refused or admitted on its own.
    */
   appendPending: (verified: VerifiedMessages) => Promise<AppendPendingOutput>
+  /** The wire bytes of a pending message; undefined when it is not pending. */
+  pendingMessage: (id: Uint8Array) => Uint8Array | undefined
 }

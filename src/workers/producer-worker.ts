@@ -31,6 +31,11 @@ const api: ProducerApi = {
   },
   async appendPending (verified: VerifiedMessages): Promise<AppendPendingOutput> {
     return await appender.append(verified)
+  },
+  // The producer keeps the index of `pending` up to date; another thread would build its own.
+  pendingMessage (id: Uint8Array): Uint8Array | undefined {
+    store.refresh()
+    return store.pending.get(id)
   }
 }
 

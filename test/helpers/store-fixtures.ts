@@ -10,7 +10,7 @@ import { decodeBlock, encodeBlock, encodeMessage, messageOffsetsIn } from '../..
 import { messageId } from '../../src/shared/hash.js'
 import { DEFAULT_PARAMS, type NetworkParams } from '../../src/shared/params.js'
 import { ChainStore, STORE_FILE, type AdmitOutcome, type AppendPendingOptions, type AppendPendingResult, type BlockCommit, type PendingAppend } from '../../src/shared/store/index.js'
-import { PENDING_INDEX_END, PENDING_INDEX_START, pendingIndexKey, pendingQueueKey, readMessagePlace, readPendingBatch, u64be } from '../../src/shared/store/keys.js'
+import { PENDING_INDEX_END, PENDING_INDEX_START, PENDING_QUEUE_END, PENDING_QUEUE_START, pendingIndexKey, pendingQueueKey, readMessagePlace, readPendingBatch, readU64BE, u64be } from '../../src/shared/store/keys.js'
 import type { AdmitErrorCode, AdmitMessagesInput, MessageRejection } from '../../src/shared/thread-contract.js'
 import type { HashedBlock, Message } from '../../src/shared/types.js'
 import { WorkerPool, type TaskName } from '../../src/main/pool/worker-pool.js'
@@ -208,11 +208,25 @@ export async function editRawStore (dataDir: string, edit: (dbs: RawDbs) => void
 }
 
 /**
- * Turns the closed (format 3) store in `dataDir` into what format 2 looks like: `formatVersion`
- * 2, and each pending message's index entry (0x01 || id -> u64be(seq)) moved into `messages`
- * as its pointer (id -> u64be(seq)).
+ * Turns the closed (format 4) store in `dataDir` into what format 3 looks like: `formatVersion`
+ * 3, and an index entry (0x01 || id -> u64be(seq)) per pending message, found in the batches.
+ */
+export async function downgradeToFormat3 (dataDir: string): Promise<void> {
+  await editRawStore(dataDir, ({ metadata, pending }) => {
+    metadata.putSync('formatVersion', 3)
+    const batches = Array.from(pending.getRange({ start: PENDING_QUEUE_START, end: PENDING_QUEUE_END }), ({ key, value }) => ({ seq: readU64BE(key, 1), value: new Uint8Array(value) }))
+    for (const { seq, value } of batches) {
+      for (const { id } of readPendingBatch(value).entries) pending.putSync(pendingIndexKey(id), u64be(seq))
+    }
+  })
+}
+
+/**
+ * Turns the closed (format 4) store in `dataDir` into what format 2 looks like: `formatVersion`
+ * 2, and each pending message's pointer to its batch (id -> u64be(seq)) in `messages`.
  */
 export async function downgradeToFormat2 (dataDir: string): Promise<void> {
+  await downgradeToFormat3(dataDir)
   await editRawStore(dataDir, ({ messages, metadata, pending }) => {
     metadata.putSync('formatVersion', 2)
     const index = Array.from(pending.getRange({ start: PENDING_INDEX_START, end: PENDING_INDEX_END }), ({ key, value }) => ({ key: Buffer.from(key), value: Buffer.from(value) }))
@@ -224,7 +238,7 @@ export async function downgradeToFormat2 (dataDir: string): Promise<void> {
 }
 
 /**
- * Turns the closed (format 3) store in `dataDir` into what format 1 looks like: `formatVersion`
+ * Turns the closed (format 4) store in `dataDir` into what format 1 looks like: `formatVersion`
  * 1, one `pending` queue entry per message (0x00 || u64be(seq) -> id || encoded, sequences
  * 0, 1, ... in arrival order) with its index entry (0x01 || id -> u64be(seq)), and no pending
  * pointers in `messages`.
@@ -250,7 +264,7 @@ export async function downgradeToFormat1 (dataDir: string): Promise<void> {
 }
 
 /**
- * Turns the closed (format 3) store in `dataDir` into what a store made before format versions
+ * Turns the closed (format 4) store in `dataDir` into what a store made before format versions
  * looks like (format 0): format 1's `pending`, no `formatVersion`, and each `messages` value
  * u64be(height) || u32be(index) || the encoded message: its bytes in the block, or
  * `encodingOf(id)` when that gives some (older nodes stored messages re-encoded).

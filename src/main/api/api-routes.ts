@@ -66,10 +66,10 @@ export function apiRoutes (backend: ApiBackend): ApiRoute[] {
     {
       method: 'GET',
       path: '/v1/messages/:id',
-      handle: ({ params }) => {
+      handle: async ({ params }) => {
         const text = params.id ?? ''
         const id = parseId(text)
-        const found = backend.getMessage(id)
+        const found = await backend.getMessage(id)
         if (found === undefined) throw new ApiError('MESSAGE_NOT_FOUND', `no message ${text}`)
         return { status: 200, json: { message: messageToJson(found.message), height: found.height } }
       }

@@ -43,7 +43,7 @@ export interface ApiBackend {
   renderBlock: (height: number | 'latest', withMessages: boolean) => Promise<string | null>
   /** Stored blocks from `from` up, at most `limit`, as SPEC 8's JSON without messages (texts, in order). */
   renderBlocks: (from: number, limit: number) => Promise<string[]>
-  getMessage: (id: Uint8Array) => { message: Message, height: number | null } | undefined
+  getMessage: (id: Uint8Array) => Promise<{ message: Message, height: number | null } | undefined>
   proof: (id: Uint8Array) => Promise<ProofOutcome>
   events: EventStreams
   /** The explorer's files by name (`index.html`, ...); undefined when it is not built or has no such file. */

@@ -4,7 +4,7 @@ import { toHex } from '../../shared/bytes.js'
 import { decodeMessage } from '../../shared/codec.js'
 import { KimuraError } from '../../shared/errors.js'
 import { auditPath } from '../../shared/merkle-proof.js'
-import type { ChainStore } from '../../shared/store/index.js'
+import type { ChainStore, IncludedMessage } from '../../shared/store/index.js'
 import type { MessageSubmission } from '../chain/submission.js'
 import type { Role } from '../config.js'
 import type { NodeMetrics } from '../metrics.js'
@@ -18,6 +18,8 @@ export interface NodeBackendModules {
   /** The leader's public key, hex (a leader's own; a peer's configured one). */
   leaderKey: string
   store: ChainStore
+  /** A leader's pending messages (the producer); a peer holds none. */
+  pending?: PendingMessages
   pool: WorkerPool
   network: Network
   metrics: NodeMetrics
@@ -26,7 +28,26 @@ export interface NodeBackendModules {
   explorer: ReadonlyMap<string, StaticAsset>
 }
 
+export interface PendingMessages {
+  /** The wire bytes of a pending message; undefined when it is not pending. */
+  pendingMessage: (id: Uint8Array) => Promise<Uint8Array | undefined>
+}
+
 export function createNodeBackend (m: NodeBackendModules): ApiBackend {
+  /**
+   * Where a message is: included (its bytes and place), pending (its bytes) or neither. The producer
+   * answers for `pending` after this thread read `messages`, and a block may include the message
+   * in between: then `messages` is read again, at a renewed snapshot.
+   */
+  const locate = async (id: Uint8Array): Promise<{ included: IncludedMessage } | { pending: Uint8Array } | undefined> => {
+    const included = m.store.message(id)
+    if (included !== undefined) return { included }
+    const pending = await m.pending?.pendingMessage(id)
+    if (pending !== undefined) return { pending }
+    m.store.refresh()
+    const late = m.store.message(id)
+    return late === undefined ? undefined : { included: late }
+  }
   return {
     submitMessages: async (body, format) => await m.submission.submit(body, format),
     // The tip is resolved here, so that the pool can cache the answer by height.
@@ -46,17 +67,19 @@ export function createNodeBackend (m: NodeBackendModules): ApiBackend {
       }))
       return texts
     },
-    getMessage: id => {
-      const included = m.store.message(id)
-      const encoded = included?.encoded ?? m.store.pending.get(id)
-      if (encoded === undefined) return undefined
+    getMessage: async id => {
+      const found = await locate(id)
+      if (found === undefined) return undefined
+      const encoded = 'pending' in found ? found.pending : found.included.encoded
       const decoded = decodeMessage(encoded)
       if (!decoded.ok) throw new KimuraError('ERR_STORE_CORRUPT', `stored message does not decode: ${decoded.reason}`)
-      return { message: decoded.value, height: included?.height ?? null }
+      return { message: decoded.value, height: 'included' in found ? found.included.height : null }
     },
     proof: async (id): Promise<ProofOutcome> => {
-      const place = m.store.messages.get(id)
-      if (place === undefined) return { ok: false, code: m.store.pending.contains(id) ? 'MESSAGE_NOT_INCLUDED' : 'MESSAGE_NOT_FOUND' }
+      const found = await locate(id)
+      if (found === undefined) return { ok: false, code: 'MESSAGE_NOT_FOUND' }
+      if ('pending' in found) return { ok: false, code: 'MESSAGE_NOT_INCLUDED' }
+      const place = found.included
       const tree = await m.pool.messageTree(place.height)
       if (tree === null || place.index >= tree.count) throw new KimuraError('ERR_STORE_CORRUPT', `message ${toHex(id)} is indexed at ${place.height}/${place.index}, which that block does not hold`)
       return {

@@ -78,6 +78,13 @@ export class ProducerClient {
     return await this.calls.guard<AppendPendingOutput>(api.appendPending(transfer(verified, [verified.wire, verified.ids])))
   }
 
+  /** The wire bytes of a pending message, from the producer (the one thread that indexes `pending`); undefined when it is not pending. */
+  async pendingMessage (id: Uint8Array): Promise<Uint8Array | undefined> {
+    const api = this.api
+    if (api === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the producer is stopped')
+    return await this.calls.guard<Uint8Array | undefined>(api.pendingMessage(id))
+  }
+
   /** Lets a build and the appends in flight finish (each commit is atomic either way), then ends the worker. */
   async stop (): Promise<void> {
     const worker = this.worker

@@ -308,7 +308,7 @@ export class ChainStore {
     const added: PendingAppend[] = []
     const outcomes = batch.map((entry): AdmitOutcome => {
       if (this.messages.has(entry.id)) return 'included'
-      if (this.pending.contains(entry.id)) return 'pending'
+      if (pending.batchOf(entry.id) !== undefined) return 'pending'
       const key = bytesKey(entry.id)
       if (inBatch.has(key)) return 'pending'
       inBatch.add(key)
@@ -324,11 +324,16 @@ export class ChainStore {
 
   /** One write transaction; a full disk is ERR_STORAGE_FULL, with nothing of it written. */
   private write<T> (fn: () => T): T {
-    const env = this.live.env
+    const { env, pending } = this.live
+    let committed = false
     try {
-      return env.transactionSync(fn)
+      const result = env.transactionSync(fn)
+      committed = true
+      return result
     } catch (err) {
       throw classifyWriteError(err, this.options.dataDir)
+    } finally {
+      pending.transactionEnded(committed)
     }
   }
 

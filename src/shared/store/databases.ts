@@ -1,10 +1,10 @@
 // One class per LMDB database. Each wraps a `Database` of the shared environment; writes that
 // span several databases are done by ChainStore inside one transaction.
 import type { Database } from 'lmdb'
-import { bytesEqual, toHex } from '../bytes.js'
+import { bytesEqual, bytesKey, toHex } from '../bytes.js'
 import { KimuraError } from '../errors.js'
 import { HASH_BYTES } from '../params.js'
-import { MESSAGE_PLACE_BYTES, PENDING_POINTER_BYTES, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingBatchValue, pendingIndexKey, pendingQueueKey, readMessagePlace, readPendingBatch, readU64BE, u64be, type BatchEntry, type MessagePlace } from './keys.js'
+import { MESSAGE_PLACE_BYTES, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingBatchValue, pendingQueueKey, readMessagePlace, readPendingBatch, readU64BE, u64be, type BatchEntry, type MessagePlace } from './keys.js'
 
 export type BinaryDb = Database<Buffer, Buffer>
 export type MetaDb = Database<number | Uint8Array, string>
@@ -109,6 +109,7 @@ const META_TIMESTAMP = 'lastTimestamp'
 const META_FORMAT_VERSION = 'formatVersion'
 const META_PENDING_COUNT = 'pendingCount'
 const META_PENDING_NEXT_SEQ = 'pendingNextSeq'
+const META_PENDING_GENERATION = 'pendingGeneration'
 
 /** `metadata`: the tip (last height, hash, timestamp), the store's format version and the pending pool's counters. */
 export class MetadataStore {
@@ -149,12 +150,18 @@ export class MetadataStore {
   }
 
   getPendingCounters (): PendingCounters {
-    return { count: this.getNumber(META_PENDING_COUNT), nextSeq: this.getNumber(META_PENDING_NEXT_SEQ) }
+    return { count: this.getNumber(META_PENDING_COUNT), nextSeq: this.getNumber(META_PENDING_NEXT_SEQ), generation: this.getPendingGeneration() }
+  }
+
+  /** How many transactions have changed `pending` since the counter was added (format 4). */
+  getPendingGeneration (): number {
+    return this.getNumber(META_PENDING_GENERATION)
   }
 
   setPendingCounters (counters: PendingCounters): void {
     this.db.putSync(META_PENDING_COUNT, counters.count)
     this.db.putSync(META_PENDING_NEXT_SEQ, counters.nextSeq)
+    this.db.putSync(META_PENDING_GENERATION, counters.generation)
   }
 
   private getNumber (key: string): number {
@@ -168,6 +175,8 @@ export interface PendingCounters {
   count: number
   /** The arrival sequence the next appended message gets. */
   nextSeq: number
+  /** Bumped by every transaction that changes `pending`: what a thread's index of it was built from. */
+  generation: number
 }
 
 export interface PendingEntry {
@@ -180,14 +189,26 @@ export interface PendingEntry {
 }
 
 /**
- * `pending`: one entry per admitted batch, in arrival order, and per pending message an index
- * entry naming its batch. The index is a small tree (only what is pending), so admitting a
- * message or including it writes there and not into `messages`, which grows with the chain. A
- * batch holds only pending messages: the transaction that includes or drops some of them
- * rewrites it with the rest, or removes it. Writes go through a PendingWriter, inside a
- * ChainStore transaction.
+ * `pending`: one entry per admitted batch, in arrival order (format 2 on). A batch holds only
+ * pending messages: the transaction that includes or drops some of them rewrites it with the
+ * rest, or removes it. Writes go through a PendingWriter, inside a ChainStore transaction.
+ *
+ * Which batch holds a pending message is not stored (format 4): a thread that asks keeps an
+ * index in memory, built from the batches, and builds it again when a transaction that was not
+ * its own has changed `pending` since (metadata `pendingGeneration`). The producer, the
+ * leader's one writer of `pending`, asks for every message; its index follows its own
+ * transactions and is never rebuilt while it runs. A peer's `pending` is empty, and it builds
+ * none. Stored in LMDB (format 3), the index cost a write to a random key per message at
+ * admission and a read and a delete at inclusion, about 3 µs of the producer's 26 µs a message
+ * (benchmarks/README.md, "The pending index in memory"). In memory it costs about 80 bytes a
+ * pending message.
  */
 export class PendingPool {
+  /** Id key -> batch sequence, as of `generation` (CHANGING while a transaction has it). */
+  private index: { map: Map<string, number>, generation: number } | undefined
+  /** While a transaction has the index: the generation the index has if that transaction commits. */
+  private onCommit: number | undefined
+
   constructor (private readonly db: BinaryDb, private readonly meta: MetadataStore) {}
 
   count (): number {
@@ -200,10 +221,7 @@ export class PendingPool {
 
   /** The sequence of the pending batch holding the message; undefined when it is not pending. */
   batchOf (id: Uint8Array): number | undefined {
-    const value = readFast(this.db, pendingIndexKey(id))
-    if (value === undefined) return undefined
-    if (value.byteLength !== PENDING_POINTER_BYTES) throw new KimuraError('ERR_STORE_CORRUPT', `the pending index entry of ${toHex(id)} is ${value.byteLength} bytes, not a batch sequence`)
-    return readU64BE(value, 0)
+    return this.currentIndex(this.meta.getPendingGeneration()).get(bytesKey(id))
   }
 
   /** The encoded message with this id, if it is pending. */
@@ -222,14 +240,12 @@ export class PendingPool {
     if (limit <= 0) return out
     for (const { key, value } of this.db.getRange({ start: PENDING_QUEUE_START, end: PENDING_QUEUE_END })) {
       const seq = readU64BE(key, 1)
-      // A batch holds only pending messages (PendingWriter.flush rewrites one that loses some).
       const batch = readPendingBatch(new Uint8Array(value))
       const room = limit - out.length
       batch.entries.slice(0, room).forEach((e, i) => {
         const last = i === batch.entries.length - 1 && batch.unreadable === undefined
         out.push({ seq, id: e.id, encoded: e.encoded, lastOfBatch: last })
       })
-      // Bytes that frame no entry are handed on as one entry with no valid id: the producer drops it.
       if (batch.unreadable !== undefined && batch.entries.length < room) out.push({ seq, id: new Uint8Array(0), encoded: batch.unreadable, lastOfBatch: true })
       if (out.length >= limit) break
     }
@@ -243,10 +259,52 @@ export class PendingPool {
   writer (): PendingWriter {
     return new PendingWriter(this.db, this, this.meta)
   }
+
+  /**
+   * The index for the transaction that is writing `pending` (at `generation`, read in it). Until
+   * transactionEnded() it counts as changing: a transaction that does not commit leaves an index
+   * that is not what is stored, and it is dropped.
+   */
+  indexForTransaction (generation: number): Map<string, number> {
+    const map = this.currentIndex(generation)
+    this.index = { map, generation: CHANGING }
+    this.onCommit = generation
+    return map
+  }
+
+  /** What the transaction that has the index will have made the stored generation. */
+  willCommit (generation: number): void {
+    this.onCommit = generation
+  }
+
+  /** Called by ChainStore when a write transaction ends, committed or not. */
+  transactionEnded (committed: boolean): void {
+    if (this.onCommit === undefined) return
+    if (committed && this.index !== undefined) this.index.generation = this.onCommit
+    else this.index = undefined
+    this.onCommit = undefined
+  }
+
+  /** The index as of the stored `generation`: this thread's own if it is that one, else built from the batches. */
+  private currentIndex (generation: number): Map<string, number> {
+    if (this.index !== undefined && this.index.generation === generation) return this.index.map
+    const map = new Map<string, number>()
+    for (const { key, value } of this.db.getRange({ start: PENDING_QUEUE_START, end: PENDING_QUEUE_END })) {
+      const seq = readU64BE(key, 1)
+      for (const { id } of readPendingBatch(value).entries) map.set(bytesKey(id), seq)
+    }
+    this.index = { map, generation }
+    return map
+  }
 }
+
+/** An index generation no stored one equals: the index is being changed by a transaction. */
+const CHANGING = -1
 
 export class PendingWriter {
   private readonly counters: PendingCounters
+  /** The pool's index, taken on first use: a transaction that needs none (a peer's) builds none. */
+  private taken: Map<string, number> | undefined
   private changed = false
   /** Batches that lost a message in this transaction and may now be empty. */
   private readonly touched = new Set<number>()
@@ -260,36 +318,43 @@ export class PendingWriter {
     return this.counters.count
   }
 
-  /** Appends one batch of messages, with an index entry each; the caller has checked each is new. */
+  /** The batch of a pending message, as this transaction has left `pending` so far. */
+  batchOf (id: Uint8Array): number | undefined {
+    return this.index.get(bytesKey(id))
+  }
+
+  /** Appends one batch of messages; the caller has checked each is new. */
   append (entries: readonly BatchEntry[]): void {
     if (entries.length === 0) return
     const seq = this.counters.nextSeq++
     this.db.putSync(pendingQueueKey(seq), pendingBatchValue(entries))
-    const pointer = u64be(seq)
-    for (const { id } of entries) this.db.putSync(pendingIndexKey(id), pointer)
+    const index = this.index
+    for (const { id } of entries) index.set(bytesKey(id), seq)
     this.counters.count += entries.length
     this.changed = true
   }
 
   /** Called as a block's place is written for the message: it leaves `pending` if it was there. */
   including (id: Uint8Array): void {
-    // Nothing is pending on a peer: no lookup per message of every imported block.
+    // Nothing is pending on a peer: no index, and no lookup per message of every imported block.
     if (this.counters.count === 0) return
-    const seq = this.pool.batchOf(id)
+    const key = bytesKey(id)
+    const seq = this.index.get(key)
     if (seq === undefined) return
-    this.db.removeSync(pendingIndexKey(id))
+    this.index.delete(key)
     this.counters.count--
     this.touched.add(seq)
     this.changed = true
   }
 
-  /** Drops a pending entry the producer could not use (it no longer decodes), with its index entry. */
+  /** Drops a pending entry the producer could not use (it no longer decodes). */
   drop (entry: Pick<PendingEntry, 'seq' | 'id'>): void {
     if (entry.id.byteLength === HASH_BYTES) {
-      if (this.pool.batchOf(entry.id) !== entry.seq) return
-      this.db.removeSync(pendingIndexKey(entry.id))
+      const key = bytesKey(entry.id)
+      if (this.index.get(key) !== entry.seq) return
+      this.index.delete(key)
     }
-    // An unreadable remainder counts as one message: its ids, and so its index entries, are lost.
+    // An unreadable remainder counts as one message: its ids are lost.
     this.counters.count = Math.max(0, this.counters.count - 1)
     this.touched.add(entry.seq)
     this.changed = true
@@ -302,8 +367,8 @@ export class PendingWriter {
 
   /**
    * Removes the batches left with no pending message, rewrites those that lost some to hold
-   * only the rest (so a batch always holds pending messages only, and a build reads no index
-   * entry), and writes the counters once, if anything changed.
+   * only the rest (so a batch always holds pending messages only, and a build looks nothing
+   * up), and writes the counters once, with a new generation, if anything changed.
    */
   flush (): void {
     for (const seq of this.spent) this.db.removeSync(pendingQueueKey(seq))
@@ -312,10 +377,18 @@ export class PendingWriter {
       const value = this.db.getBinary(pendingQueueKey(seq))
       if (value === undefined) continue
       const batch = readPendingBatch(value)
-      const live = batch.entries.filter(e => this.pool.batchOf(e.id) === seq)
+      const live = batch.entries.filter(e => this.batchOf(e.id) === seq)
       if (live.length === 0) this.db.removeSync(pendingQueueKey(seq))
       else if (live.length < batch.entries.length || batch.unreadable !== undefined) this.db.putSync(pendingQueueKey(seq), pendingBatchValue(live))
     }
-    if (this.changed) this.meta.setPendingCounters(this.counters)
+    if (!this.changed) return
+    this.counters.generation++
+    this.meta.setPendingCounters(this.counters)
+    if (this.taken !== undefined) this.pool.willCommit(this.counters.generation)
+  }
+
+  private get index (): Map<string, number> {
+    this.taken ??= this.pool.indexForTransaction(this.counters.generation)
+    return this.taken
   }
 }

@@ -19,6 +19,10 @@
 //           grows with the chain, and a write to a random key of a big tree dirties a page of
 //           its own: the pointer's write at admission and its overwrite at inclusion moved into
 //           a tree that holds only what is pending.
+// Format 4: as format 3 without the index entries: `pending` holds the batches only, and a
+//           thread builds its index of them in memory (PendingPool). Metadata's
+//           `pendingGeneration` counts the transactions that changed `pending`, so that a thread
+//           knows when its index is out of date.
 import { messageOffsetsIn, decodeBlock } from '../codec.js'
 import { KimuraError } from '../errors.js'
 import { messageId } from '../hash.js'
@@ -28,7 +32,7 @@ import { HASH_BYTES as ID_BYTES } from '../params.js'
 import { PENDING_INDEX_END, PENDING_INDEX_START, PENDING_POINTER_BYTES, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingBatchValue, pendingIndexKey, readPendingBatch, readU64BE, u64be } from './keys.js'
 
 /** The format this code writes, and the only one it reads without migrating. */
-export const STORE_FORMAT_VERSION = 3
+export const STORE_FORMAT_VERSION = 4
 
 /** What a migration did, for the opener to log. */
 export interface FormatMigration {
@@ -36,7 +40,7 @@ export interface FormatMigration {
   to: number
   blocks: number
   messages: number
-  /** Pending messages whose entries the last step rewrote (1 to 2: into batches; 2 to 3: their pointers). */
+  /** Pending messages whose entries the last step rewrote (1 to 2: into batches; 2 to 3 and 3 to 4: their pointers). */
   pending: number
   /** Wall time of the migration transaction, ms. */
   ms: number
@@ -66,7 +70,8 @@ export function migrateFormat (dbs: { blocks: BinaryDb, messages: BinaryDb, pend
   const done = { from, to: STORE_FORMAT_VERSION, blocks: 0, messages: 0, pending: 0 }
   if (from === 0) Object.assign(done, migrateFormat0(dbs, tipHeight))
   if (from <= 1) migrateFormat1(dbs)
-  done.pending = migrateFormat2(dbs)
+  if (from <= 2) migrateFormat2(dbs)
+  done.pending = migrateFormat3(dbs)
   return done
 }
 
@@ -143,4 +148,11 @@ function migrateFormat2 (dbs: { messages: BinaryDb, pending: BinaryDb }): number
     }
   }
   return moved
+}
+
+/** Format 3 to 4: the index entries go; the batches hold every pending message's id. */
+function migrateFormat3 (dbs: { pending: BinaryDb }): number {
+  const indexKeys = Array.from(dbs.pending.getKeys({ start: PENDING_INDEX_START, end: PENDING_INDEX_END }), key => Buffer.from(key))
+  for (const key of indexKeys) dbs.pending.removeSync(key)
+  return indexKeys.length
 }

@@ -7,7 +7,8 @@ import { HASH_BYTES as ID_BYTES } from '../params.js'
 export const PENDING_QUEUE_PREFIX = 0x00
 /**
  * `pending` keys: 0x01 || message id -> u64be(sequence), one per pending message (format 1: of
- * its queue entry; format 3: of its batch). Format 2 kept this pointer in `messages` instead.
+ * its queue entry; format 3: of its batch). Format 2 kept this pointer in `messages` instead;
+ * format 4 keeps none (the index is in memory, PendingPool): only the migrations read these.
  */
 export const PENDING_INDEX_PREFIX = 0x01
 

@@ -90,10 +90,16 @@ test('a 10,000-message block: proofs verify, the first and later ones from one c
   t.is(proofs[0].path.length, 14)
 })
 
-test('proof errors: 400 for a malformed id, 404 MESSAGE_NOT_FOUND when unknown, 404 MESSAGE_NOT_INCLUDED while pending', async t => {
+test('proof errors: 400 for a malformed id, 404 MESSAGE_NOT_FOUND when unknown, 404 MESSAGE_NOT_INCLUDED while pending (and the message is found, with no height)', async t => {
   // An hour between blocks: what is submitted stays pending.
   const leader = await startLeader(t, 3_600_000)
-  const [pending] = await submitOk(leader, new Sender().messages(1))
+  const sender = new Sender()
+  const [message] = sender.messages(1)
+  const [pending] = await submitOk(leader, [message])
+  // The leader's producer, which indexes what is pending, answers for it.
+  const found = await getMessage(leader, pending)
+  t.is(found?.height, null, 'a pending message is found, with no height')
+  t.is(found?.message.nonce, message.nonce)
   const cases: Array<[string, number, string]> = [
     [`/v1/messages/${pending}/proof`, 404, 'MESSAGE_NOT_INCLUDED'],
     [`/v1/messages/${toHex(new Uint8Array(32).fill(7))}/proof`, 404, 'MESSAGE_NOT_FOUND'],

@@ -12,7 +12,7 @@ import { messageId } from '../../../src/shared/hash.js'
 import { ChainStore, STORE_FORMAT_VERSION, type BlockCommit } from '../../../src/shared/store/index.js'
 import type { Message } from '../../../src/shared/types.js'
 import { leaderKey, makeChain, makeMessages } from '../../helpers/fixtures.js'
-import { appendAll, commitOf, downgradeToFormat0, downgradeToFormat1, downgradeToFormat2, editRawStore, openStore, snapshot } from '../../helpers/store-fixtures.js'
+import { appendAll, commitOf, downgradeToFormat0, downgradeToFormat1, downgradeToFormat2, downgradeToFormat3, editRawStore, openStore, snapshot } from '../../helpers/store-fixtures.js'
 import { tempDir } from '../../helpers/temp-dir.js'
 
 const formatError = { instanceOf: KimuraError, code: 'ERR_STORE_FORMAT' }
@@ -49,12 +49,12 @@ test('a new store records the current format version; reopening it migrates noth
   t.deepEqual(store.start(), { formatVersion: STORE_FORMAT_VERSION, created: true })
   t.is(store.metadata.getFormatVersion(), STORE_FORMAT_VERSION)
   await store.stop()
-  t.is(await recordedVersion(dataDir), 3)
+  t.is(await recordedVersion(dataDir), 4)
   const again = new ChainStore({ dataDir, initialize: true })
-  t.deepEqual(again.start(), { formatVersion: 3, created: false })
+  t.deepEqual(again.start(), { formatVersion: 4, created: false })
   await again.stop()
   const worker = new ChainStore({ dataDir, initialize: false })
-  t.deepEqual(worker.start(), { formatVersion: 3, created: false })
+  t.deepEqual(worker.start(), { formatVersion: 4, created: false })
   await worker.stop()
 })
 
@@ -67,8 +67,8 @@ test('a store of a format this code does not know is refused with both versions 
   for (const initialize of [true, false]) {
     const err = t.throws(() => ChainStore.open({ dataDir, initialize }), formatError, `initialize: ${String(initialize)}`)
     t.regex(err?.message ?? '', /format version 7/)
-    t.regex(err?.message ?? '', /supports format 3/)
-    t.like(err?.details, { formatVersion: 7, supported: 3 })
+    t.regex(err?.message ?? '', /supports format 4/)
+    t.like(err?.details, { formatVersion: 7, supported: 4 })
   }
   t.is(await recordedVersion(dataDir), 7)
 })
@@ -99,11 +99,11 @@ test('a format 0 store is migrated in place on open: every message is found in i
   const migrated = new ChainStore({ dataDir, initialize: true })
   const info = migrated.start()
   t.teardown(async () => { await migrated.stop() })
-  t.is(info.formatVersion, 3)
-  t.like(info.migration, { from: 0, to: 3, blocks: 4, messages: 14, pending: 3 })
+  t.is(info.formatVersion, 4)
+  t.like(info.migration, { from: 0, to: 4, blocks: 4, messages: 14, pending: 3 })
   t.true((info.migration?.ms ?? -1) >= 0)
   t.log(`migrated ${info.migration?.messages} messages in ${info.migration?.ms.toFixed(1)} ms`)
-  t.is(migrated.metadata.getFormatVersion(), 3)
+  t.is(migrated.metadata.getFormatVersion(), 4)
   t.deepEqual(snapshot(migrated, probe), before)
   for (const built of chain) {
     built.block.messages.forEach((m, index) => {
@@ -123,7 +123,7 @@ test('a format 0 store is migrated in place on open: every message is found in i
   await migrated.stop()
 
   const reopened = new ChainStore({ dataDir, initialize: true })
-  t.deepEqual(reopened.start(), { formatVersion: 3, created: false }, 'migrated once')
+  t.deepEqual(reopened.start(), { formatVersion: 4, created: false }, 'migrated once')
   await reopened.stop()
 })
 
@@ -132,9 +132,9 @@ test('a format 0 store holding only genesis is migrated too', async t => {
   await ChainStore.open({ dataDir, initialize: true }).stop()
   await downgradeToFormat0(dataDir)
   const store = new ChainStore({ dataDir, initialize: true })
-  t.like(store.start().migration, { from: 0, to: 3, blocks: 0, messages: 0, pending: 0 })
+  t.like(store.start().migration, { from: 0, to: 4, blocks: 0, messages: 0, pending: 0 })
   await store.stop()
-  t.is(await recordedVersion(dataDir), 3)
+  t.is(await recordedVersion(dataDir), 4)
 })
 
 test('a format 0 store whose messages do not match its blocks is refused as corrupt and left at format 0', async t => {
@@ -194,7 +194,7 @@ test('a format 1 store is migrated in place on open: pending keeps its order, co
   const migrated = new ChainStore({ dataDir, initialize: true })
   const info = migrated.start()
   t.teardown(async () => { await migrated.stop() })
-  t.like(info.migration, { from: 1, to: 3, blocks: 0, messages: 0, pending: 7 })
+  t.like(info.migration, { from: 1, to: 4, blocks: 0, messages: 0, pending: 7 })
   t.deepEqual(snapshot(migrated, probe), before)
   t.is(migrated.pending.count(), 7)
   t.deepEqual(migrated.pending.takeOldest(10).map(e => toHex(e.id)), waiting.map(m => toHex(messageId(m))))
@@ -202,7 +202,7 @@ test('a format 1 store is migrated in place on open: pending keeps its order, co
   t.deepEqual(appendAll(migrated, [waiting[2], chain[0].block.messages[0]]), ['pending', 'included'])
   await migrated.stop()
 
-  t.deepEqual(await rawLayout(dataDir), { batches: 7, index: 7, messagesValueSizes: [20, 20, 20, 20, 20, 20] }, 'each of format 1\'s queue entries became a batch of one, with an index entry')
+  t.deepEqual(await rawLayout(dataDir), { batches: 7, index: 0, messagesValueSizes: [20, 20, 20, 20, 20, 20] }, 'each of format 1\'s queue entries became a batch of one, and its index entry went')
 })
 
 /** What the closed store in `dataDir` holds: `pending`'s batches and index entries, and the sizes of `messages`' values. */
@@ -219,7 +219,7 @@ async function rawLayout (dataDir: string): Promise<{ batches: number, index: nu
   return layout
 }
 
-test('a format 2 store is migrated in place on open: each pending pointer leaves `messages` for an index entry, and pending reads as before', async t => {
+test('a format 2 store is migrated in place on open: each pending pointer leaves `messages`, and pending reads as before', async t => {
   const waiting = makeMessages(5, { nonceStart: 800 })
   const { dataDir, chain, probe, before } = await closedStoreWithPending(t, waiting, 2)
   await downgradeToFormat2(dataDir)
@@ -228,7 +228,7 @@ test('a format 2 store is migrated in place on open: each pending pointer leaves
   t.throws(() => ChainStore.open({ dataDir, initialize: false }), formatError)
 
   const migrated = new ChainStore({ dataDir, initialize: true })
-  t.like(migrated.start().migration, { from: 2, to: 3, blocks: 0, messages: 0, pending: 5 })
+  t.like(migrated.start().migration, { from: 2, to: 4, blocks: 0, messages: 0, pending: 5 })
   t.deepEqual(snapshot(migrated, probe), before)
   t.deepEqual(migrated.pending.takeOldest(10).map(e => toHex(e.id)), waiting.map(m => toHex(messageId(m))))
   t.deepEqual(appendAll(migrated, [waiting[4], chain[1].block.messages[2]]), ['pending', 'included'])
@@ -238,18 +238,39 @@ test('a format 2 store is migrated in place on open: each pending pointer leaves
   t.is(migrated.pending.count(), 3)
   t.deepEqual(migrated.pending.takeOldest(10).map(e => toHex(e.id)), [waiting[1], waiting[2], waiting[4]].map(m => toHex(messageId(m))))
   await migrated.stop()
-  t.is(await recordedVersion(dataDir), 3)
-  t.deepEqual(await rawLayout(dataDir), { batches: 2, index: 3, messagesValueSizes: [20, 20, 20, 20, 20, 20, 20, 20] })
+  t.is(await recordedVersion(dataDir), 4)
+  t.deepEqual(await rawLayout(dataDir), { batches: 2, index: 0, messagesValueSizes: [20, 20, 20, 20, 20, 20, 20, 20] })
 })
 
-test('format 3 layout: one pending entry per admitted batch and one index entry per pending message; `messages` holds only the places a block writes', async t => {
+test('a format 3 store is migrated in place on open: the index entries go, and pending reads, admits and includes as before', async t => {
+  const waiting = makeMessages(6, { nonceStart: 850 })
+  const { dataDir, chain, probe, before } = await closedStoreWithPending(t, waiting, 4)
+  await downgradeToFormat3(dataDir)
+  t.deepEqual(await rawLayout(dataDir), { batches: 2, index: 6, messagesValueSizes: [20, 20, 20, 20, 20, 20] }, 'format 3: an index entry per pending message')
+  t.throws(() => ChainStore.open({ dataDir, initialize: false }), formatError)
+
+  const migrated = new ChainStore({ dataDir, initialize: true })
+  t.like(migrated.start().migration, { from: 3, to: 4, blocks: 0, messages: 0, pending: 6 })
+  t.deepEqual(snapshot(migrated, probe), before)
+  t.deepEqual(appendAll(migrated, [waiting[5], chain[0].block.messages[1]]), ['pending', 'included'])
+  const included = [waiting[1], waiting[4]]
+  migrated.commitBlock(blockOfEncodings(3, migrated.tip().hash, migrated.tip().timestamp, included, included.map(encodeMessage)))
+  t.is(migrated.pending.count(), 4)
+  t.false(migrated.pending.contains(messageId(waiting[1])))
+  t.deepEqual(migrated.pending.takeOldest(10).map(e => toHex(e.id)), [waiting[0], waiting[2], waiting[3], waiting[5]].map(m => toHex(messageId(m))))
+  await migrated.stop()
+  t.is(await recordedVersion(dataDir), 4)
+  t.deepEqual(await rawLayout(dataDir), { batches: 2, index: 0, messagesValueSizes: [20, 20, 20, 20, 20, 20, 20, 20] })
+})
+
+test('format 4 layout: one pending entry per admitted batch and no index entry; `messages` holds only the places a block writes', async t => {
   const dataDir = tempDir(t)
   const store = openStore(t, dataDir)
   const messages = makeMessages(5, { nonceStart: 40 })
   appendAll(store, messages.slice(0, 3))
   appendAll(store, messages.slice(3))
   await store.stop()
-  t.deepEqual(await rawLayout(dataDir), { batches: 2, index: 5, messagesValueSizes: [] })
+  t.deepEqual(await rawLayout(dataDir), { batches: 2, index: 0, messagesValueSizes: [] })
 
   const reopened = openStore(t, dataDir)
   const [block] = makeChain(1)

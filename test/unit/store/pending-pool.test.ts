@@ -127,3 +127,50 @@ test('the pending counters stay exact through appends, block commits and a reope
   // Sequences number admitted batches (since format 2): others[0] and [1] came in the first, [2] and [3] in the second.
   t.deepEqual(seqs, [0, 0, 1, 1, 2], 'the next sequence was never reused')
 })
+
+// Which batch holds a pending message is kept in memory (format 4), per thread: another thread's
+// transactions, and this thread's own transaction that did not commit, must not leave it wrong.
+
+test('a second opener of the store sees what the first appended, and the first sees what the second included', t => {
+  const dataDir = tempDir(t)
+  const producer = openStore(t, dataDir)
+  const [block1] = makeChain(1, { messagesPerBlock: 2 })
+  const [fresh] = makeMessages(1, { nonceStart: 300 })
+  t.deepEqual(appendAll(producer, [...block1.block.messages, fresh]), ['added', 'added', 'added'])
+
+  const other = openStore(t, dataDir, false)
+  t.true(other.pending.contains(block1.messageIds[0]), 'built from the batches')
+  t.deepEqual(appendAll(other, [fresh]), ['pending'])
+  other.commitBlock(commitOf(block1))
+  t.is(other.pending.count(), 1)
+
+  t.false(producer.pending.contains(block1.messageIds[0]), 'the first opener\'s index is built again')
+  t.deepEqual(appendAll(producer, [...block1.block.messages, fresh]), ['included', 'included', 'pending'])
+  t.deepEqual(producer.pending.takeOldest(10).map(e => toHex(e.id)), ids([fresh]))
+})
+
+test('a block transaction that fails leaves every message it would have included pending, for this thread too', t => {
+  const store = openStore(t)
+  const [block1, , block3] = makeChain(3, { messagesPerBlock: 2 })
+  appendAll(store, block1.block.messages)
+  // Block 1 is removed from pending in the transaction, then block 3 does not extend it: nothing commits.
+  t.throws(() => { store.commitBlocks([commitOf(block1), commitOf(block3)]) }, { code: 'ERR_STORE_CONFLICT' })
+  t.is(store.pending.count(), 2)
+  t.true(store.pending.contains(block1.messageIds[0]))
+  t.deepEqual(appendAll(store, block1.block.messages), ['pending', 'pending'], 'not admitted a second time')
+  store.commitBlock(commitOf(block1))
+  t.is(store.pending.count(), 0)
+  t.deepEqual(store.pending.takeOldest(10), [])
+})
+
+test('after a restart a pending message is still known as pending, from the stored batches', async t => {
+  const dataDir = tempDir(t)
+  const messages = makeMessages(3, { nonceStart: 400 })
+  const first = ChainStore.open({ dataDir, initialize: true })
+  appendAll(first, messages.slice(0, 2))
+  await first.stop()
+  const store = openStore(t, dataDir)
+  t.deepEqual(appendAll(store, messages), ['pending', 'pending', 'added'])
+  t.deepEqual(store.pending.get(messageId(messages[1])), encodeMessage(messages[1]))
+  t.is(store.pending.count(), 3)
+})
