@@ -20,6 +20,9 @@ const config = workerData as ProducerConfig
 const priority = lowerThreadPriority(config.nice)
 const key = loadSigningKey(config.keyFile)
 const store = ChainStore.open({ dataDir: config.dataDir, initialize: false })
+// Before the node starts: the first admission would otherwise wait while the index of what is
+// pending is built from the stored batches.
+store.pending.buildIndex()
 const appender = new PendingAppender(store, config.maxPending)
 
 const api: ProducerApi = {
