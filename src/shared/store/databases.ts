@@ -245,12 +245,14 @@ export class PendingPool {
     if (limit <= 0) return out
     for (const { key, value } of this.db.getRange({ start: PENDING_QUEUE_START, end: PENDING_QUEUE_END })) {
       const seq = readU64BE(key, 1)
+      // A batch holds only pending messages (PendingWriter.flush rewrites one that loses some).
       const batch = readPendingBatch(new Uint8Array(value))
       const room = limit - out.length
       batch.entries.slice(0, room).forEach((e, i) => {
         const last = i === batch.entries.length - 1 && batch.unreadable === undefined
         out.push({ seq, id: e.id, encoded: e.encoded, lastOfBatch: last })
       })
+      // Bytes that frame no entry are handed on as one entry with no valid id: the producer drops it.
       if (batch.unreadable !== undefined && batch.entries.length < room) out.push({ seq, id: new Uint8Array(0), encoded: batch.unreadable, lastOfBatch: true })
       if (out.length >= limit) break
     }

@@ -125,8 +125,7 @@ function migrateFormat1 (dbs: { messages: BinaryDb, pending: BinaryDb }): number
       dbs.messages.putSync(Buffer.from(id), u64be(seq))
     }
   }
-  const indexKeys = Array.from(dbs.pending.getKeys({ start: PENDING_INDEX_START, end: PENDING_INDEX_END }), key => Buffer.from(key))
-  for (const key of indexKeys) dbs.pending.removeSync(key)
+  removeIndexEntries(dbs)
   return queue.length
 }
 
@@ -152,6 +151,11 @@ function migrateFormat2 (dbs: { messages: BinaryDb, pending: BinaryDb }): number
 
 /** Format 3 to 4: the index entries go; the batches hold every pending message's id. */
 function migrateFormat3 (dbs: { pending: BinaryDb }): number {
+  return removeIndexEntries(dbs)
+}
+
+/** Removes `pending`'s index entries (formats 1 and 3); answers how many there were. */
+function removeIndexEntries (dbs: { pending: BinaryDb }): number {
   const indexKeys = Array.from(dbs.pending.getKeys({ start: PENDING_INDEX_START, end: PENDING_INDEX_END }), key => Buffer.from(key))
   for (const key of indexKeys) dbs.pending.removeSync(key)
   return indexKeys.length
