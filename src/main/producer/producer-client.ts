@@ -63,9 +63,7 @@ export class ProducerClient {
   }
 
   async buildBlock (timestamp: number, maxMessages: number): Promise<BuildBlockOutput> {
-    const api = this.api
-    if (api === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the producer is stopped')
-    return await this.calls.guard<BuildBlockOutput>(api.buildBlock(timestamp, maxMessages))
+    return await this.calls.guard<BuildBlockOutput>(this.running().buildBlock(timestamp, maxMessages))
   }
 
   /**
@@ -73,16 +71,18 @@ export class ProducerClient {
    * arrive together); the buffers are transferred, so the caller must not use them again.
    */
   async appendPending (verified: VerifiedMessages): Promise<AppendPendingOutput> {
-    const api = this.api
-    if (api === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the producer is stopped')
-    return await this.calls.guard<AppendPendingOutput>(api.appendPending(transfer(verified, [verified.wire, verified.ids])))
+    return await this.calls.guard<AppendPendingOutput>(this.running().appendPending(transfer(verified, [verified.wire, verified.ids])))
   }
 
   /** The wire bytes of a pending message, from the producer (the one thread that indexes `pending`); undefined when it is not pending. */
   async pendingMessage (id: Uint8Array): Promise<Uint8Array | undefined> {
-    const api = this.api
-    if (api === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the producer is stopped')
-    return await this.calls.guard<Uint8Array | undefined>(api.pendingMessage(id))
+    return await this.calls.guard<Uint8Array | undefined>(this.running().pendingMessage(id))
+  }
+
+  /** The running worker's facade; ERR_POOL_STOPPED when there is none. */
+  private running (): Remote<ProducerApi> {
+    if (this.api === undefined) throw new KimuraError('ERR_POOL_STOPPED', 'the producer is stopped')
+    return this.api
   }
 
   /** Lets a build and the appends in flight finish (each commit is atomic either way), then ends the worker. */
