@@ -35,14 +35,15 @@ export interface PendingMessages {
 
 export function createNodeBackend (m: NodeBackendModules): ApiBackend {
   /**
-   * Where a message is: included (its bytes and place), pending (its bytes) or neither. The producer
-   * answers for `pending` after this thread read `messages`, and a block may include the message
-   * in between: then `messages` is read again, at a renewed snapshot.
+   * Where a message is: included (its bytes and place), pending (its bytes) or neither. A
+   * leader's producer answers for `pending` after this thread read `messages`, and a block may
+   * include the message in between: then `messages` is read again, at a renewed snapshot.
    */
   const locate = async (id: Uint8Array): Promise<{ included: IncludedMessage } | { pending: Uint8Array } | undefined> => {
     const included = m.store.message(id)
     if (included !== undefined) return { included }
-    const pending = await m.pending?.pendingMessage(id)
+    if (m.pending === undefined) return undefined
+    const pending = await m.pending.pendingMessage(id)
     if (pending !== undefined) return { pending }
     m.store.refresh()
     const late = m.store.message(id)
