@@ -304,19 +304,17 @@ export class ChainStore {
   }
 
   private appendOne (pending: PendingWriter, batch: readonly PendingAppend[], options: AppendPendingOptions): AppendPendingResult {
-    const inBatch = new Set<string>()
-    const added: PendingAppend[] = []
+    // The new messages by id key, in batch order: one key per message, for the check and the index.
+    const added = new Map<string, PendingAppend>()
     const outcomes = batch.map((entry): AdmitOutcome => {
       if (this.messages.has(entry.id)) return 'included'
-      if (pending.batchOf(entry.id) !== undefined) return 'pending'
       const key = bytesKey(entry.id)
-      if (inBatch.has(key)) return 'pending'
-      inBatch.add(key)
-      added.push(entry)
+      if (added.has(key) || pending.isPending(key)) return 'pending'
+      added.set(key, entry)
       return 'added'
     })
-    if (pending.count + added.length > options.maxPending) {
-      return { ok: false, code: 'POOL_FULL', reason: `pending holds ${pending.count} messages; ${added.length} more would exceed the limit of ${options.maxPending}`, pending: pending.count }
+    if (pending.count + added.size > options.maxPending) {
+      return { ok: false, code: 'POOL_FULL', reason: `pending holds ${pending.count} messages; ${added.size} more would exceed the limit of ${options.maxPending}`, pending: pending.count }
     }
     pending.append(added)
     return { ok: true, outcomes }

@@ -220,7 +220,7 @@ export class PendingPool {
   }
 
   /** The sequence of the pending batch holding the message; undefined when it is not pending. */
-  batchOf (id: Uint8Array): number | undefined {
+  private batchOf (id: Uint8Array): number | undefined {
     return this.currentIndex(this.meta.getPendingGeneration()).get(bytesKey(id))
   }
 
@@ -325,19 +325,19 @@ export class PendingWriter {
     return this.counters.count
   }
 
-  /** The batch of a pending message, as this transaction has left `pending` so far. */
-  batchOf (id: Uint8Array): number | undefined {
-    return this.index.get(bytesKey(id))
+  /** Whether the message with this id key (bytesKey) is pending, as this transaction has left `pending` so far. */
+  isPending (key: string): boolean {
+    return this.index.has(key)
   }
 
-  /** Appends one batch of messages; the caller has checked each is new. */
-  append (entries: readonly BatchEntry[]): void {
-    if (entries.length === 0) return
+  /** Appends one batch of messages, by id key (bytesKey), in order; the caller has checked each is new. */
+  append (entries: ReadonlyMap<string, BatchEntry>): void {
+    if (entries.size === 0) return
     const seq = this.counters.nextSeq++
-    this.db.putSync(pendingQueueKey(seq), pendingBatchValue(entries))
+    this.db.putSync(pendingQueueKey(seq), pendingBatchValue([...entries.values()]))
     const index = this.index
-    for (const { id } of entries) index.set(bytesKey(id), seq)
-    this.counters.count += entries.length
+    for (const key of entries.keys()) index.set(key, seq)
+    this.counters.count += entries.size
     this.changed = true
   }
 
@@ -384,7 +384,7 @@ export class PendingWriter {
       const value = this.db.getBinary(pendingQueueKey(seq))
       if (value === undefined) continue
       const batch = readPendingBatch(value)
-      const live = batch.entries.filter(e => this.batchOf(e.id) === seq)
+      const live = batch.entries.filter(e => this.index.get(bytesKey(e.id)) === seq)
       if (live.length === 0) this.db.removeSync(pendingQueueKey(seq))
       else if (live.length < batch.entries.length || batch.unreadable !== undefined) this.db.putSync(pendingQueueKey(seq), pendingBatchValue(live))
     }
