@@ -9,7 +9,7 @@
 // key replaces an older one in its slot. Workers write without locks: a race can only lose an
 // entry or tear a key into one that matches no message's hash (a 256-bit preimage), so a miss
 // costs a verification and nothing can be accepted that was not verified.
-import { b3 } from './hash.js'
+import { blake3Into, blake3RangeInto } from './blake3.js'
 
 const KEY_BYTES = 32
 
@@ -35,45 +35,54 @@ export class VerifiedSet {
     this.mask = buffer.byteLength / KEY_BYTES - 1
   }
 
-  /** The set's key for a message: B3 of its whole wire encoding. */
-  static keyOf (encodedMessage: Uint8Array): Uint8Array {
-    return b3(encodedMessage)
-  }
-
   /**
-   * Looks up the encoded messages `raws[start, end)`, hashing each once: `known(i)` says which
-   * were verified before; `record(i)` adds one once its signature has been verified here, and
-   * `recordAll()` the whole range. Every path that checks message signatures (gossiped batches,
-   * a block's slices, a small block whole) goes through this, so a key only ever enters the set
-   * after its encoding verified.
+   * Looks up the encoded messages `raws[start, end)`, hashing each once (the key: B3 of the
+   * message's whole wire encoding): `known(i)` says which were verified before; `record(i)`
+   * adds one once its signature has been verified here, and `recordAll()` the whole range.
+   * Every path that checks message signatures (gossiped batches, a block's slices, a small
+   * block whole) goes through a lookup, so a key only ever enters the set after its encoding
+   * verified.
    */
   lookup (raws: readonly Uint8Array[], start = 0, end = raws.length): VerifiedLookup {
-    const keys = new Array<Uint8Array>(raws.length)
-    const seen = new Array<boolean>(raws.length)
-    for (let i = start; i < end; i++) {
-      keys[i] = VerifiedSet.keyOf(raws[i])
-      seen[i] = this.has(keys[i])
-    }
-    const record = (i: number): void => { if (seen[i] !== true) this.add(keys[i]) }
+    const keys = new Uint8Array(KEY_BYTES * (end - start))
+    for (let i = start; i < end; i++) blake3Into(raws[i], keys, KEY_BYTES * (i - start))
+    return this.lookupKeys(keys, start, end)
+  }
+
+  /** lookup of the messages [start, end) of a block, given as (offset, length) pairs into its bytes. */
+  lookupIn (block: Uint8Array, offsets: Uint32Array, start: number, end: number): VerifiedLookup {
+    const keys = new Uint8Array(KEY_BYTES * (end - start))
+    for (let i = start; i < end; i++) blake3RangeInto(block, offsets[2 * i], offsets[2 * i] + offsets[2 * i + 1], keys, KEY_BYTES * (i - start))
+    return this.lookupKeys(keys, start, end)
+  }
+
+  /** Adds the key at keys[at, at + 32). */
+  add (keys: Uint8Array, at = 0): void {
+    const slot = this.slotOf(keys, at)
+    for (let i = 0; i < KEY_BYTES; i++) this.table[slot + i] = keys[at + i]
+  }
+
+  /** Whether the key at keys[at, at + 32) is in the set. */
+  has (keys: Uint8Array, at = 0): boolean {
+    const slot = this.slotOf(keys, at)
+    for (let i = 0; i < KEY_BYTES; i++) if (this.table[slot + i] !== keys[at + i]) return false
+    return true
+  }
+
+  /** Keys for messages [start, end), 32 bytes each in `keys`, in order. */
+  private lookupKeys (keys: Uint8Array, start: number, end: number): VerifiedLookup {
+    const seen = new Uint8Array(end - start)
+    for (let i = 0; i < end - start; i++) seen[i] = this.has(keys, KEY_BYTES * i) ? 1 : 0
+    const record = (i: number): void => { if (seen[i - start] === 0) this.add(keys, KEY_BYTES * (i - start)) }
     return {
-      known: i => seen[i] === true,
+      known: i => seen[i - start] === 1,
       record,
       recordAll: () => { for (let i = start; i < end; i++) record(i) }
     }
   }
 
-  add (key: Uint8Array): void {
-    this.table.set(key, this.slotOf(key))
-  }
-
-  has (key: Uint8Array): boolean {
-    const start = this.slotOf(key)
-    for (let i = 0; i < KEY_BYTES; i++) if (this.table[start + i] !== key[i]) return false
-    return true
-  }
-
-  private slotOf (key: Uint8Array): number {
-    const index = ((key[0] << 24) | (key[1] << 16) | (key[2] << 8) | key[3]) & this.mask
+  private slotOf (keys: Uint8Array, at: number): number {
+    const index = ((keys[at] << 24) | (keys[at + 1] << 16) | (keys[at + 2] << 8) | keys[at + 3]) & this.mask
     return index * KEY_BYTES
   }
 }

@@ -5,7 +5,8 @@ import '../../../src/shared/polyfill.js'
 import test from 'ava'
 import { buildSignedBlock, GENESIS_HASH } from '../../../src/shared/block.js'
 import { toHex } from '../../../src/shared/bytes.js'
-import { encodeBlock, encodeMessage } from '../../../src/shared/codec.js'
+import { encodeBlock, encodeMessage, spliceBlock } from '../../../src/shared/codec.js'
+import { b3 } from '../../../src/shared/hash.js'
 import { signDigest } from '../../../src/shared/keys.js'
 import type { HashedBlock, Message } from '../../../src/shared/types.js'
 import { BlockImporter, SPLIT_MIN_MESSAGES } from '../../../src/main/chain/block-importer.js'
@@ -13,6 +14,9 @@ import { VerifiedSet } from '../../../src/shared/verified-set.js'
 import { BASE_TIMESTAMP, leaderKey, makeChain, makeMessages, senderKey } from '../../helpers/fixtures.js'
 import { admitToPending, forgeSignature, idHex, producerFor, snapshot, startPool, type TestPool } from '../../helpers/store-fixtures.js'
 import { encodeMessageBatch } from '../../helpers/message-batch.js'
+
+/** The VerifiedSet's key for a message: B3 of its whole wire encoding, signature included. */
+const keyOf = (encoded: Uint8Array): Uint8Array => b3(encoded)
 
 interface Peer extends TestPool {
   importer: BlockImporter
@@ -229,6 +233,35 @@ test.serial('one bad signature among 500 messages rejects the block with BLOCK_I
   t.deepEqual(snapshot(peer.store, messages), before)
 })
 
+/** A Message encoded with its sender and signature in bin 16 (`form` 16) or bin 32: valid MessagePack the strict decoder accepts, though no encoder here writes it. */
+function wideEncoding (m: Message, form: 16 | 32): Uint8Array {
+  const bin = (data: Uint8Array): number[] => form === 16 ? [0xc5, 0, data.byteLength, ...data] : [0xc6, 0, 0, 0, data.byteLength, ...data]
+  const minimal = encodeMessage(m)
+  // The minimal encoding's middle (timestamp, nonce, content) lies between its bin 8 sender and signature.
+  const middle = minimal.subarray(1 + 2 + 32, minimal.byteLength - 2 - 64)
+  return Uint8Array.from([0x95, ...bin(m.sender), ...middle, ...bin(m.signature)])
+}
+
+test.serial('the slices find sender and signature in every bin form the strict decoder accepts (bin 8, 16, 32), and still refuse a bad signature in a wide one', async t => {
+  const peer = await startPeer(t)
+  const messages = makeMessages(SPLIT_MIN_MESSAGES, { contentBytes: 8, nonceStart: 3000 })
+  const wide = new Map([[0, 16], [1, 32], [SPLIT_MIN_MESSAGES - 1, 16]] as const)
+  const spliced = (list: Message[]): Uint8Array => {
+    const built = block1With(list)
+    return spliceBlock(built.block.header, list.map((m, i) => { const form = wide.get(i); return form === undefined ? encodeMessage(m) : wideEncoding(m, form) })).encoded
+  }
+  const forged = [...messages]
+  forged[1] = forgeSignature(forged[1])
+  const refused = await peer.importer.importBlocks([spliced(forged)])
+  t.like(refused, { imported: 0, error: { code: 'BLOCK_INVALID_MESSAGE' } })
+  t.regex(refused.error?.reason ?? '', /message 1\b/)
+  t.true(peer.tasks.includes('verifyMessages'), 'went through the split path')
+
+  const accepted = await peer.importer.importBlocks([spliced(messages)])
+  t.like(accepted, { imported: 1, known: 0 })
+  t.is(peer.store.messages.get(block1With(messages).messageIds[1])?.height, 1)
+})
+
 test.serial('a large block that repeats a message is refused with BLOCK_DUPLICATE_MESSAGE before any message signature is checked', async t => {
   const peer = await startPeer(t)
   const messages = makeMessages(300, { contentBytes: 8 })
@@ -297,7 +330,7 @@ test.serial('a peer remembers the messages it verified when gossiped, by their w
   t.like(gossiped, { ok: true, rejected: [] })
   const set = new VerifiedSet(verifiedSet)
   // A cache: two keys may share a slot, so a few may be lost; nearly all are there.
-  const remembered = messages.filter(m => set.has(VerifiedSet.keyOf(encodeMessage(m)))).length
+  const remembered = messages.filter(m => set.has(keyOf(encodeMessage(m)))).length
   t.true(remembered >= 295, `${remembered} of 300 gossiped messages are in the shared table`)
 
   // The same id, another signature: not the encoding that was verified, so it is checked, and refused.
@@ -317,13 +350,13 @@ test.serial('a peer remembers the messages it verified inside a block, so a copy
   const messages = makeMessages(300, { contentBytes: 8, nonceStart: 7000 })
   t.like(await peer.importer.importBlocks([encoded(block1With(messages))]), { imported: 1 })
   const set = new VerifiedSet(verifiedSet)
-  const remembered = messages.filter(m => set.has(VerifiedSet.keyOf(encodeMessage(m)))).length
+  const remembered = messages.filter(m => set.has(keyOf(encodeMessage(m)))).length
   t.true(remembered >= 295, `${remembered} of 300 messages verified in the block (checked in slices) are in the shared table`)
   // A small block is validated whole by the import task: its messages are recorded too.
   const small = makeMessages(5, { contentBytes: 8, nonceStart: 8000 })
   const block2 = buildSignedBlock(leaderKey, { height: 2, timestamp: BASE_TIMESTAMP + 1, prevHash: node.store.tip().hash, messages: small })
   t.like(await peer.importer.importBlocks([encoded(block2)]), { imported: 1 })
-  t.is(small.filter(m => set.has(VerifiedSet.keyOf(encodeMessage(m)))).length, 5)
+  t.is(small.filter(m => set.has(keyOf(encodeMessage(m)))).length, 5)
 
   const copies = await peer.pool.admitMessages(encodeMessageBatch(messages.slice(0, 3)), { mode: 'each' })
   t.like(copies, { ok: true, rejected: [] })
