@@ -27,9 +27,18 @@ export function fromHex (text: string, length?: number): Uint8Array | undefined 
   return new Uint8Array(Buffer.from(text, 'hex'))
 }
 
-/** A string with the same identity as the bytes, for Set and Map keys (one char per byte). */
+/** Where bytesKey copies a small array to read it as a string (this thread's own). */
+const keyScratch = Buffer.allocUnsafeSlow(ON_HEAP_MAX_BYTES)
+
+/**
+ * A string with the same identity as the bytes, for Set and Map keys (one char per byte). A
+ * small array (an id) is read through a scratch Buffer: bufferOf's copy is a Buffer object
+ * made and dropped per key, and a node makes two or three keys for every message.
+ */
 export function bytesKey (bytes: Uint8Array): string {
-  return bufferOf(bytes).toString('latin1')
+  if (Buffer.isBuffer(bytes) || bytes.byteLength > ON_HEAP_MAX_BYTES) return bufferOf(bytes).toString('latin1')
+  keyScratch.set(bytes)
+  return keyScratch.toString('latin1', 0, bytes.byteLength)
 }
 
 export function bytesEqual (a: Uint8Array, b: Uint8Array): boolean {

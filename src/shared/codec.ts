@@ -5,7 +5,7 @@
 import { Packr } from 'msgpackr'
 import { copyBytes } from './bytes.js'
 import { BLOCK_FORMAT_VERSION, HASH_BYTES, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from './params.js'
-import { fail, ok, type Result } from './result.js'
+import { fail, ok, type Result, type Verdict } from './result.js'
 import type { Block, BlockHeader, Message } from './types.js'
 
 export type DecodeCode = 'MALFORMED'
@@ -114,14 +114,15 @@ export function messageOffsetsIn (block: Uint8Array, rawMessages: readonly Uint8
 
 class DecodeError extends Error {}
 
-/** A cursor over untrusted bytes that accepts exactly the subset of MessagePack SPEC 5 allows. */
+/**
+ * A cursor over untrusted bytes that accepts exactly the subset of MessagePack SPEC 5 allows.
+ * Integers are read byte by byte, not through a DataView: one per decode was an object per
+ * message wherever messages are decoded one by one.
+ */
 class StrictReader {
   private pos = 0
-  private readonly view: DataView
 
-  constructor (private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  }
+  constructor (private readonly bytes: Uint8Array) {}
 
   get position (): number {
     return this.pos
@@ -145,11 +146,27 @@ class StrictReader {
     return this.bytes[this.pos++]
   }
 
+  /** The big-endian unsigned integer of the next `n` bytes (1 to 4). */
+  private unsigned (n: number, what: string): number {
+    this.need(n, what)
+    let value = 0
+    for (let i = 0; i < n; i++) value = value * 0x100 + this.bytes[this.pos++]
+    return value
+  }
+
+  /** The big-endian two's-complement integer of the next `n` bytes (1 to 4). */
+  private signed (n: number, what: string): number {
+    const value = this.unsigned(n, what)
+    return value >= 2 ** (8 * n - 1) ? value - 2 ** (8 * n) : value
+  }
+
   arrayLength (what: string): number {
     const tag = this.byte(what)
     let length: number
     if (tag >= 0x90 && tag <= 0x9f) length = tag & 0x0f
-    else if (tag === 0xdc) { this.need(2, what); length = this.view.getUint16(this.pos); this.pos += 2 } else if (tag === 0xdd) { this.need(4, what); length = this.view.getUint32(this.pos); this.pos += 4 } else throw new DecodeError(`${what}: expected an array`)
+    else if (tag === 0xdc) length = this.unsigned(2, what)
+    else if (tag === 0xdd) length = this.unsigned(4, what)
+    else throw new DecodeError(`${what}: expected an array`)
     // Every element takes at least one byte: refuse lengths the input cannot hold.
     if (length > this.bytes.byteLength - this.pos) throw new DecodeError(`${what}: array length ${length} exceeds the input`)
     return length
@@ -162,21 +179,20 @@ class StrictReader {
 
   uint (what: string): number {
     const tag = this.byte(what)
-    const v = this.view
     let value: number
     if (tag <= 0x7f) return tag
     switch (tag) {
-      case 0xcc: this.need(1, what); value = v.getUint8(this.pos); this.pos += 1; break
-      case 0xcd: this.need(2, what); value = v.getUint16(this.pos); this.pos += 2; break
-      case 0xce: this.need(4, what); value = v.getUint32(this.pos); this.pos += 4; break
-      case 0xcf: this.need(8, what); value = safeFromBigInt(v.getBigUint64(this.pos), what); this.pos += 8; break
-      case 0xd0: this.need(1, what); value = v.getInt8(this.pos); this.pos += 1; break
-      case 0xd1: this.need(2, what); value = v.getInt16(this.pos); this.pos += 2; break
-      case 0xd2: this.need(4, what); value = v.getInt32(this.pos); this.pos += 4; break
-      case 0xd3: this.need(8, what); value = safeFromBigInt(v.getBigInt64(this.pos), what); this.pos += 8; break
+      case 0xcc: value = this.unsigned(1, what); break
+      case 0xcd: value = this.unsigned(2, what); break
+      case 0xce: value = this.unsigned(4, what); break
+      case 0xcf: value = this.u64(this.unsigned(4, what), this.unsigned(4, what), what); break
+      case 0xd0: value = this.signed(1, what); break
+      case 0xd1: value = this.signed(2, what); break
+      case 0xd2: value = this.signed(4, what); break
+      case 0xd3: value = this.u64(this.signed(4, what), this.unsigned(4, what), what); break
       case 0xcb:
         this.need(8, what)
-        value = v.getFloat64(this.pos)
+        value = new DataView(this.bytes.buffer, this.bytes.byteOffset + this.pos, 8).getFloat64(0)
         this.pos += 8
         // -0.0 passes the checks below (it equals 0) but is no integer an encoder writes.
         if (Object.is(value, -0)) throw new DecodeError(`${what}: -0.0 is not a non-negative integer`)
@@ -187,32 +203,76 @@ class StrictReader {
     return value
   }
 
-  bin (what: string, exactLength?: number): Uint8Array {
+  /**
+   * A 64-bit integer from its two halves (`high` signed for int64): a number when it is
+   * non-negative and safe (high <= 0x1fffff), without the BigInt that getBigUint64 allocates:
+   * every message's timestamp is a uint64.
+   */
+  private u64 (high: number, low: number, what: string): number {
+    if (high >= 0 && high <= SAFE_HIGH_WORD_MAX) return high * 0x1_0000_0000 + low
+    const value = (BigInt(high) << 32n) + BigInt(low)
+    throw new DecodeError(`${what}: ${value} is not a non-negative safe integer`)
+  }
+
+  /** The length of the bin at the cursor, which moves to its first byte. */
+  private binLength (what: string, exactLength?: number): number {
     const tag = this.byte(what)
     let length: number
-    if (tag === 0xc4) { this.need(1, what); length = this.view.getUint8(this.pos); this.pos += 1 } else if (tag === 0xc5) { this.need(2, what); length = this.view.getUint16(this.pos); this.pos += 2 } else if (tag === 0xc6) { this.need(4, what); length = this.view.getUint32(this.pos); this.pos += 4 } else throw new DecodeError(`${what}: expected binary data`)
+    if (tag === 0xc4) length = this.unsigned(1, what)
+    else if (tag === 0xc5) length = this.unsigned(2, what)
+    else if (tag === 0xc6) length = this.unsigned(4, what)
+    else throw new DecodeError(`${what}: expected binary data`)
     if (exactLength !== undefined && length !== exactLength) throw new DecodeError(`${what}: expected ${exactLength} bytes, got ${length}`)
     this.need(length, what)
+    return length
+  }
+
+  bin (what: string, exactLength?: number): Uint8Array {
+    const length = this.binLength(what, exactLength)
     const out = this.bytes.subarray(this.pos, this.pos + length)
     this.pos += length
     return out
   }
-}
 
-function safeFromBigInt (value: bigint, what: string): number {
-  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new DecodeError(`${what}: ${value} is not a non-negative safe integer`)
-  return Number(value)
-}
-
-function readMessage (r: StrictReader, what: string): Message {
-  r.array(what, 5)
-  return {
-    sender: r.bin(`${what}.sender`, PUBLIC_KEY_BYTES),
-    timestamp: r.uint(`${what}.timestamp`),
-    nonce: r.uint(`${what}.nonce`),
-    content: r.bin(`${what}.content`),
-    signature: r.bin(`${what}.signature`, SIGNATURE_BYTES)
+  /** bin's checks, without the view. */
+  skipBin (what: string, exactLength?: number): void {
+    const length = this.binLength(what, exactLength)
+    this.pos += length
   }
+}
+
+/** The high 32 bits of Number.MAX_SAFE_INTEGER (2^53 - 1). */
+const SAFE_HIGH_WORD_MAX = 0x1f_ffff
+
+/**
+ * One Message. Its fields' labels are constants, completed with the message's own label
+ * (`block.messages[7]`) only when it fails: a label built per field per message cost every
+ * decode five strings.
+ */
+function readMessage (r: StrictReader): Message {
+  r.array('', 5)
+  return {
+    sender: r.bin('.sender', PUBLIC_KEY_BYTES),
+    timestamp: r.uint('.timestamp'),
+    nonce: r.uint('.nonce'),
+    content: r.bin('.content'),
+    signature: r.bin('.signature', SIGNATURE_BYTES)
+  }
+}
+
+/** readMessage's checks, without making the Message: what the producer checks a stored message with. */
+function skipMessage (r: StrictReader): void {
+  r.array('', 5)
+  r.skipBin('.sender', PUBLIC_KEY_BYTES)
+  r.uint('.timestamp')
+  r.uint('.nonce')
+  r.skipBin('.content')
+  r.skipBin('.signature', SIGNATURE_BYTES)
+}
+
+/** A DecodeError of a message's field, named in full: `what` is the message's own label. */
+function named (err: unknown, what: string): unknown {
+  return err instanceof DecodeError ? new DecodeError(`${what}${err.message}`) : err
 }
 
 function readHeader (r: StrictReader): BlockHeader {
@@ -240,7 +300,29 @@ function decodeWith<T> (bytes: Uint8Array, read: (r: StrictReader) => T): Decode
 }
 
 export function decodeMessage (bytes: Uint8Array): DecodeResult<Message> {
-  return decodeWith(bytes, r => readMessage(r, 'message'))
+  return decodeWith(bytes, r => {
+    try {
+      return readMessage(r)
+    } catch (err) {
+      throw named(err, 'message')
+    }
+  })
+}
+
+function skipWholeMessage (r: StrictReader): void {
+  try {
+    skipMessage(r)
+  } catch (err) {
+    throw named(err, 'message')
+  }
+}
+
+const WELL_FORMED = { ok: true } as const
+
+/** Whether `bytes` are one Message that decodeMessage accepts (the same reason when not), without decoding its fields. */
+export function checkMessage (bytes: Uint8Array): Verdict<DecodeCode> {
+  const checked = decodeWith(bytes, skipWholeMessage)
+  return checked.ok ? WELL_FORMED : checked
 }
 
 /**
@@ -251,7 +333,11 @@ function readMessages (r: StrictReader, count: number, what: string, rawOut?: Ui
   const messages: Message[] = new Array<Message>(count)
   for (let i = 0; i < count; i++) {
     const start = r.position
-    messages[i] = readMessage(r, `${what}[${i}]`)
+    try {
+      messages[i] = readMessage(r)
+    } catch (err) {
+      throw named(err, `${what}[${i}]`)
+    }
     rawOut?.push(r.slice(start, r.position))
   }
   return messages

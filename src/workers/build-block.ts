@@ -3,7 +3,7 @@
 // removes its messages from `pending`).
 import { signBlockHeader } from '../shared/block.js'
 import { bytesKey, toHex } from '../shared/bytes.js'
-import { decodeMessage, spliceBlock } from '../shared/codec.js'
+import { checkMessage, spliceBlock } from '../shared/codec.js'
 import { errorCode, errorMessage, KimuraError } from '../shared/errors.js'
 import type { SigningKey } from '../shared/keys.js'
 import { HASH_BYTES, type NetworkParams } from '../shared/params.js'
@@ -27,19 +27,20 @@ export function buildBlock (store: ChainStore, key: SigningKey, params: NetworkP
   for (const entry of store.pending.takeOldest(Math.min(maxMessages, params.maxBlockMessages))) {
     if (bytes + entry.encoded.byteLength > params.maxBlockBytes) break
     if (entry.lastOfBatch) spentBatches.push(entry.seq)
-    // Admission verified every entry, so a structural decode (no signature) is the check: one
+    // Admission verified every entry, so its structure is what is checked (no signature): one
     // that no longer decodes (a damaged store) would make the block undecodable for every peer.
+    const idKey = bytesKey(entry.id)
     const decoded = entry.id.byteLength !== HASH_BYTES
       ? { ok: false as const, reason: 'the batch\'s bytes frame no whole entry (id, length, message)' }
       // Only a damaged store holds one id twice; the block must not (SPEC 3 rule 5).
-      : inBlock.has(bytesKey(entry.id)) ? { ok: false as const, reason: 'a second pending entry for a message already in this block' } : decodeMessage(entry.encoded)
+      : inBlock.has(idKey) ? { ok: false as const, reason: 'a second pending entry for a message already in this block' } : checkMessage(entry.encoded)
     if (!decoded.ok) {
       drop.push(entry)
       dropped.push({ id: toHex(entry.id), reason: decoded.reason })
       continue
     }
     bytes += entry.encoded.byteLength
-    inBlock.add(bytesKey(entry.id))
+    inBlock.add(idKey)
     messageIds.push(entry.id)
     encodedMessages.push(entry.encoded)
   }

@@ -5,7 +5,7 @@ import test, { type ExecutionContext } from 'ava'
 import { pack } from 'msgpackr'
 import { buildSignedBlock, GENESIS_HASH } from '../../../src/shared/block.js'
 import { toHex } from '../../../src/shared/bytes.js'
-import { decodeBlock, decodeMessage, decodeMessageBatch, encodeBlock, encodeMessage, joinEncodedMessages, messageOffsetsIn, spliceBlock, type DecodeResult } from '../../../src/shared/codec.js'
+import { checkMessage, decodeBlock, decodeMessage, decodeMessageBatch, encodeBlock, encodeMessage, joinEncodedMessages, messageOffsetsIn, spliceBlock, type DecodeResult } from '../../../src/shared/codec.js'
 import { DEFAULT_PARAMS } from '../../../src/shared/params.js'
 import type { Block, Message } from '../../../src/shared/types.js'
 import { hex, leaderKey, loadVectors, makeMessages, senderKey } from '../../helpers/fixtures.js'
@@ -416,4 +416,33 @@ test('array lengths larger than the input are rejected', t => {
     ['array32 block of 2^32 - 1', decodeBlock, Uint8Array.of(0xdd, 0xff, 0xff, 0xff, 0xff, 0x01)]
   ]
   for (const [what, decode, bytes] of cases) expectMalformed(t, decode, bytes, what)
+})
+
+test('checkMessage (the producer\'s check of a stored message) accepts and refuses exactly what decodeMessage does, with the same reason', t => {
+  const forms: Array<[string, Uint8Array]> = [
+    ['minimal', wireMessage()],
+    ['wide bins and integers', wireMessage({ sender: cat(Uint8Array.of(0xc6, 0, 0, 0, 32), SENDER), timestamp: num('int64', TIMESTAMP), nonce: num('float64', 7), signature: cat(Uint8Array.of(0xc5, 0, 64), SIGNATURE) })]
+  ]
+  let compared = 0
+  for (const [form, valid] of forms) {
+    const variants: Uint8Array[] = [valid]
+    for (let cut = 0; cut < valid.byteLength; cut++) variants.push(valid.subarray(0, cut))
+    variants.push(cat(valid, Uint8Array.of(0)))
+    for (let i = 0; i < valid.byteLength; i++) {
+      for (const b of [0x00, 0x7f, 0x90, 0x95, 0xc0, 0xc4, 0xc5, 0xc6, 0xcb, 0xcf, 0xd3, 0xdc, 0xff, valid[i] ^ 0x01]) {
+        const changed = Uint8Array.from(valid)
+        changed[i] = b
+        variants.push(changed)
+      }
+    }
+    for (const bytes of variants) {
+      const decoded = decodeMessage(bytes)
+      const checked = checkMessage(bytes)
+      t.is(checked.ok, decoded.ok, `${form}: ${toHex(bytes)}`)
+      if (!checked.ok && !decoded.ok) t.is(checked.reason, decoded.reason)
+      compared++
+    }
+  }
+  t.true(checkMessage(forms[0][1]).ok && checkMessage(forms[1][1]).ok)
+  t.true(compared > 1000, `${compared} encodings compared`)
 })
