@@ -6,14 +6,15 @@ import { KimuraError } from '../errors.js'
 import { HASH_BYTES } from '../params.js'
 import { MESSAGE_PLACE_BYTES, PENDING_QUEUE_END, PENDING_QUEUE_START, messagePlaceValue, pendingBatchValue, pendingQueueKey, readMessagePlace, readPendingBatch, readU64BE, u64be, type BatchEntry, type MessagePlace } from './keys.js'
 
-export type BinaryDb = Database<Buffer, Buffer>
+/** Keys are written by copying them into lmdb-js's key buffer: any Uint8Array does, a view of shared memory too. */
+export type BinaryDb = Database<Buffer, Uint8Array>
 export type MetaDb = Database<number | Uint8Array, string>
 
 /**
  * The value at `key` as a view valid only until the next read of this thread: getBinaryFast
  * fills a reusable buffer, whose `length` property (not its byteLength) is the value's size.
  */
-function readFast (db: BinaryDb, key: Buffer): Uint8Array | undefined {
+function readFast (db: BinaryDb, key: Uint8Array): Uint8Array | undefined {
   const value = db.getBinaryFast(key)
   return value === undefined ? undefined : value.subarray(0, value.length)
 }
@@ -86,12 +87,12 @@ export class MessageStore {
   }
 
   put (id: Uint8Array, place: MessagePlace): void {
-    this.db.putSync(Buffer.from(id), messagePlaceValue(place))
+    this.db.putSync(id, messagePlaceValue(place))
   }
 
   /** The raw value, checked to be a place. */
   private read (id: Uint8Array): Uint8Array | undefined {
-    const value = readFast(this.db, Buffer.from(id))
+    const value = readFast(this.db, id)
     if (value === undefined || value.byteLength === MESSAGE_PLACE_BYTES) return value
     throw new KimuraError('ERR_STORE_CORRUPT', `the messages entry of ${toHex(id)} is ${value.byteLength} bytes, not a place`)
   }
