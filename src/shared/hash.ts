@@ -2,10 +2,10 @@
 // all BLAKE3 (blake3-wasm, which runs the same on the main thread and in workers).
 //
 // Allocation matters here more than hashing (0.4 us a hash): a node hashes every message two or
-// three times. Preimages are written straight into WebAssembly memory and digests into the
-// caller's array (blake3.ts), so a hash allocates nothing but the digest it returns, and the
-// *Into forms not even that. (Before, through blake3-wasm's glue and a preimage buffer here,
-// an id and its Merkle leaf and node took 2.5 us of CPU a message, and 10.4 before that.)
+// three times. Preimages are written straight into WebAssembly memory (blake3.ts), so a hash
+// allocates nothing but the digest it returns, and merkleRoot one buffer for all its nodes.
+// (Before, through blake3-wasm's glue and a preimage buffer here, an id and its Merkle leaf
+// and node took 2.5 us of CPU a message, and 10.4 before that.)
 import { blake3Into, hashInput, memoryBytes, memoryView, reserveInput } from './blake3.js'
 import { writeU64BE } from './bytes.js'
 import { HASH_BYTES, PUBLIC_KEY_BYTES } from './params.js'
@@ -34,7 +34,7 @@ export function messageId (message: Pick<Message, 'sender' | 'timestamp' | 'nonc
 }
 
 /** messageId, written into out[offset, offset + 32). */
-export function messageIdInto (message: Pick<Message, 'sender' | 'timestamp' | 'nonce' | 'content'>, out: Uint8Array, offset: number): void {
+function messageIdInto (message: Pick<Message, 'sender' | 'timestamp' | 'nonce' | 'content'>, out: Uint8Array, offset: number): void {
   const { sender, content } = message
   // The preimage is written in place: a longer sender would write past it.
   if (sender.byteLength !== PUBLIC_KEY_BYTES) throw new RangeError(`a sender is ${PUBLIC_KEY_BYTES} bytes, got ${sender.byteLength}`)
