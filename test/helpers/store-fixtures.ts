@@ -92,7 +92,7 @@ export function snapshot (store: ChainStore, probe: readonly Message[] = []): St
   const probes: StoreSnapshot['probes'] = {}
   for (const m of probe) {
     const id = messageId(m)
-    probes[toHex(id)] = store.messages.get(id)?.height ?? (store.pending.contains(id) ? 'pending' : null)
+    probes[toHex(id)] = store.messages.get(id)?.height ?? (store.pending.get(id) !== undefined ? 'pending' : null)
   }
   return {
     tip: { height: tip.height, hash: toHex(tip.hash), timestamp: tip.timestamp },
@@ -179,7 +179,7 @@ export function producerFor (t: ExecutionContext, dataDir: string, seed: Uint8Ar
 
 /** Whether the store knows a message id: in the chain or pending (what admission checks). */
 export function isKnown (store: ChainStore, id: Uint8Array): boolean {
-  return store.messages.has(id) || store.pending.contains(id)
+  return store.messages.has(id) || store.pending.get(id) !== undefined
 }
 
 /** The four databases of a store's LMDB file, opened raw (as the store opens them), for edits no API makes. */

@@ -216,15 +216,6 @@ export class PendingPool {
     return this.meta.getPendingCounters().count
   }
 
-  contains (id: Uint8Array): boolean {
-    return this.batchOf(id) !== undefined
-  }
-
-  /** The sequence of the pending batch holding the message; undefined when it is not pending. */
-  private batchOf (id: Uint8Array): number | undefined {
-    return this.currentIndex(this.meta.getPendingGeneration()).get(bytesKey(id))
-  }
-
   /** Builds this thread's index now, if it is not current: about 1.3 s per million pending messages. */
   buildIndex (): void {
     this.currentIndex(this.meta.getPendingGeneration())
@@ -232,7 +223,7 @@ export class PendingPool {
 
   /** The encoded message with this id, if it is pending. */
   get (id: Uint8Array): Uint8Array | undefined {
-    const seq = this.batchOf(id)
+    const seq = this.currentIndex(this.meta.getPendingGeneration()).get(bytesKey(id))
     if (seq === undefined) return undefined
     const value = readFast(this.db, pendingQueueKey(seq))
     if (value === undefined) return undefined

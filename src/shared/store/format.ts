@@ -71,7 +71,8 @@ export function migrateFormat (dbs: { blocks: BinaryDb, messages: BinaryDb, pend
   if (from === 0) Object.assign(done, migrateFormat0(dbs, tipHeight))
   if (from <= 1) migrateFormat1(dbs)
   if (from <= 2) migrateFormat2(dbs)
-  done.pending = migrateFormat3(dbs)
+  // Format 3 to 4: the index entries go; the batches hold every pending message's id.
+  done.pending = removeIndexEntries(dbs)
   return done
 }
 
@@ -147,11 +148,6 @@ function migrateFormat2 (dbs: { messages: BinaryDb, pending: BinaryDb }): number
     }
   }
   return moved
-}
-
-/** Format 3 to 4: the index entries go; the batches hold every pending message's id. */
-function migrateFormat3 (dbs: { pending: BinaryDb }): number {
-  return removeIndexEntries(dbs)
 }
 
 /** Removes `pending`'s index entries (formats 1 and 3); answers how many there were. */

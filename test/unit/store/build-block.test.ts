@@ -107,7 +107,7 @@ test('a pending entry that does not decode is removed in the build\'s transactio
   t.regex(built.dropped[1].reason, /frame no whole entry/)
   t.is(store.pending.count(), 0)
   t.deepEqual(store.pending.takeOldest(10), [])
-  t.false(store.pending.contains(messageId(messages[1])))
+  t.is(store.pending.get(messageId(messages[1])), undefined)
   t.false(store.messages.has(messageId(messages[1])), 'the damaged message is in no block')
 
   // The next build finds nothing left over; the damaged message can be admitted again.

@@ -256,7 +256,7 @@ test('a format 3 store is migrated in place on open: the index entries go, and p
   const included = [waiting[1], waiting[4]]
   migrated.commitBlock(blockOfEncodings(3, migrated.tip().hash, migrated.tip().timestamp, included, included.map(encodeMessage)))
   t.is(migrated.pending.count(), 4)
-  t.false(migrated.pending.contains(messageId(waiting[1])))
+  t.is(migrated.pending.get(messageId(waiting[1])), undefined)
   t.deepEqual(migrated.pending.takeOldest(10).map(e => toHex(e.id)), [waiting[0], waiting[2], waiting[3], waiting[5]].map(m => toHex(messageId(m))))
   await migrated.stop()
   t.is(await recordedVersion(dataDir), 4)

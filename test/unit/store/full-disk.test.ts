@@ -88,7 +88,7 @@ fullDiskTest(title('appendPending on a full disk: ERR_STORAGE_FULL, nothing writ
   const err = t.throws(() => appendBatch(store, batch, { maxPending: 1000 }), storageFull)
   t.log(err?.message)
   t.deepEqual(snapshot(store), before, 'nothing of the batch is pending')
-  t.false(store.pending.contains(batch[0].id))
+  t.is(store.pending.get(batch[0].id), undefined)
 
   release()
   const again = appendBatch(store, batch, { maxPending: 1000 })
