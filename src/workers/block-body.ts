@@ -1,7 +1,7 @@
 // A large block's body, checked in steps across the pool (see HashBlockInput in the thread
 // contract): hashBlock on one worker, then verifyMessages slices on every worker.
 import { decodeBlock } from '../shared/codec.js'
-import { verifyDigest } from '../shared/keys.js'
+import { verifyDigestAt } from '../shared/keys.js'
 import { HASH_BYTES, PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type NetworkParams } from '../shared/params.js'
 import type { HashBlockOutput, VerifyMessagesInput, VerifyMessagesOutput } from '../shared/thread-contract.js'
 import { hashMessageIds, validateMessageIds } from '../shared/validation.js'
@@ -34,12 +34,6 @@ export function hashBlock (params: NetworkParams, bytes: Uint8Array): HashBlockO
   return { ok: true, ids: idBytes.buffer as ArrayBuffer, offsets: offsets.buffer }
 }
 
-/** Where libsodium reads one message's key, id and signature: Buffers of this thread's own, made once. */
-const scratch = Buffer.alloc(PUBLIC_KEY_BYTES + HASH_BYTES + SIGNATURE_BYTES)
-const senderScratch = scratch.subarray(0, PUBLIC_KEY_BYTES)
-const idScratch = scratch.subarray(PUBLIC_KEY_BYTES, PUBLIC_KEY_BYTES + HASH_BYTES)
-const signatureScratch = scratch.subarray(PUBLIC_KEY_BYTES + HASH_BYTES)
-
 /** The header bytes of a MessagePack bin by its tag (bin 8, 16, 32); undefined for another tag. */
 const BIN_HEADER_BYTES: Readonly<Record<number, number>> = { 0xc4: 2, 0xc5: 3, 0xc6: 5 }
 
@@ -47,8 +41,8 @@ const BIN_HEADER_BYTES: Readonly<Record<number, number>> = { 0xc4: 2, 0xc5: 3, 0
  * Verifies the signatures of messages [start, end). hashBlock decoded each of them strictly
  * (a fixarray of 5: sender, timestamp, nonce, content, signature) and found its offsets, so a
  * slice reads the two fields it needs where they lie: the sender's 32 bytes right after its
- * bin header, the signature as the message's last 64 bytes. Each is copied into this thread's
- * scratch for libsodium (which cannot read shared memory): no object per message.
+ * bin header, the signature as the message's last 64 bytes (verifyDigestAt copies them for
+ * libsodium, which cannot read shared memory): no object per message.
  */
 export function verifyMessages (input: VerifyMessagesInput, verified?: VerifiedSet): VerifyMessagesOutput {
   const block = new Uint8Array(input.block)
@@ -72,10 +66,7 @@ export function verifyMessages (input: VerifyMessagesInput, verified?: VerifiedS
     const at = offsets[2 * i]
     const senderAt = at + 1 + BIN_HEADER_BYTES[block[at + 1]]
     const signatureAt = at + offsets[2 * i + 1] - SIGNATURE_BYTES
-    for (let b = 0; b < PUBLIC_KEY_BYTES; b++) senderScratch[b] = block[senderAt + b]
-    for (let b = 0; b < HASH_BYTES; b++) idScratch[b] = ids[HASH_BYTES * i + b]
-    for (let b = 0; b < SIGNATURE_BYTES; b++) signatureScratch[b] = block[signatureAt + b]
-    if (!verifyDigest(senderScratch, idScratch, signatureScratch)) {
+    if (!verifyDigestAt(block, senderAt, signatureAt, ids, HASH_BYTES * i)) {
       return { ok: false, code: 'BLOCK_INVALID_MESSAGE', reason: `message ${i}: signature does not verify over the message id` }
     }
   }

@@ -11,7 +11,7 @@ import { GENESIS_HASH } from '../../../src/shared/block.js'
 import { toHex } from '../../../src/shared/bytes.js'
 import { KimuraError } from '../../../src/shared/errors.js'
 import { blockHash, b3, messageId } from '../../../src/shared/hash.js'
-import { isValidPublicKey, signDigest, signingKeyFromSeed, verifyDigest } from '../../../src/shared/keys.js'
+import { isValidPublicKey, signDigest, signingKeyFromSeed, verifyDigest, verifyDigestAt } from '../../../src/shared/keys.js'
 import { DEFAULT_PARAMS } from '../../../src/shared/params.js'
 import type { BlockHeader, Message } from '../../../src/shared/types.js'
 import { validateHeader, verifyMessage } from '../../../src/shared/validation.js'
@@ -247,4 +247,22 @@ test('the peer key file is created mode 0600, reloads as the same identity, and 
   chmodSync(path, 0o644)
   const err = await t.throwsAsync(loadOrCreatePeerKey(dir), keyFileError)
   t.true(err?.message.includes(`run chmod 600 ${path}`), err?.message)
+})
+
+test('verifyDigestAt reads key, signature and digest at their offsets, as verifyDigest reads them whole, and is false past the ends', t => {
+  const digest = b3(Uint8Array.of(9, 9, 9))
+  const signature = signDigest(senderKey, digest)
+  // key at 3, signature at 40, in shared memory (as a block is); the digest at 32 of its own array.
+  const source = new Uint8Array(new SharedArrayBuffer(3 + 32 + 5 + 64 + 2))
+  source.set(senderKey.publicKey, 3)
+  source.set(signature, 40)
+  const digests = new Uint8Array(96)
+  digests.set(digest, 32)
+  t.true(verifyDigestAt(source, 3, 40, digests, 32))
+  t.false(verifyDigestAt(source, 3, 40, digests, 0), 'another digest')
+  t.false(verifyDigestAt(source, 4, 40, digests, 32), 'another key')
+  source[41] ^= 1
+  t.false(verifyDigestAt(source, 3, 40, digests, 32), 'a changed signature')
+  t.false(verifyDigestAt(source, 3, source.byteLength - 63, digests, 32), 'a signature past the end')
+  t.false(verifyDigestAt(source, 3, 40, digests, 65), 'a digest past the end')
 })
