@@ -299,22 +299,22 @@ function decodeWith<T> (bytes: Uint8Array, read: (r: StrictReader) => T): Decode
   }
 }
 
-export function decodeMessage (bytes: Uint8Array): DecodeResult<Message> {
-  return decodeWith(bytes, r => {
+/** `read` over a whole input that is one message: its errors name it `message`. */
+function wholeMessage<T> (read: (r: StrictReader) => T): (r: StrictReader) => T {
+  return r => {
     try {
-      return readMessage(r)
+      return read(r)
     } catch (err) {
       throw named(err, 'message')
     }
-  })
+  }
 }
 
-function skipWholeMessage (r: StrictReader): void {
-  try {
-    skipMessage(r)
-  } catch (err) {
-    throw named(err, 'message')
-  }
+const readWholeMessage = wholeMessage(readMessage)
+const skipWholeMessage = wholeMessage(skipMessage)
+
+export function decodeMessage (bytes: Uint8Array): DecodeResult<Message> {
+  return decodeWith(bytes, readWholeMessage)
 }
 
 const WELL_FORMED = { ok: true } as const

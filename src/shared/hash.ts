@@ -54,16 +54,24 @@ function messageIdInto (message: Pick<Message, 'sender' | 'timestamp' | 'nonce' 
 
 /** block_hash = B3(0x42 || 0x01 || u64be(height) || u64be(timestamp) || prevHash || messageRoot || proposer) */
 export function blockHash (header: Omit<BlockHeader, 'signature'>): Uint8Array {
-  const preimage = new Uint8Array(BLOCK_PREIMAGE_BYTES)
-  const view = new DataView(preimage.buffer)
-  preimage[0] = BLOCK_DOMAIN
-  preimage[1] = HASH_VERSION
-  writeU64BE(view, 2, header.height)
-  writeU64BE(view, 10, header.timestamp)
-  preimage.set(header.prevHash, 18)
-  preimage.set(header.messageRoot, 50)
-  preimage.set(header.proposer, 82)
-  return b3(preimage)
+  const { prevHash, messageRoot, proposer } = header
+  // Written in place, as an id's preimage: a longer field would write past it.
+  if (prevHash.byteLength !== HASH_BYTES || messageRoot.byteLength !== HASH_BYTES || proposer.byteLength !== PUBLIC_KEY_BYTES) {
+    throw new RangeError('prevHash, messageRoot and proposer are 32 bytes each')
+  }
+  const at = reserveInput(BLOCK_PREIMAGE_BYTES)
+  const bytes = memoryBytes()
+  const view = memoryView()
+  bytes[at] = BLOCK_DOMAIN
+  bytes[at + 1] = HASH_VERSION
+  writeU64BE(view, at + 2, header.height)
+  writeU64BE(view, at + 10, header.timestamp)
+  bytes.set(prevHash, at + 18)
+  bytes.set(messageRoot, at + 50)
+  bytes.set(proposer, at + 82)
+  const hash = new Uint8Array(HASH_BYTES)
+  hashInput(at, BLOCK_PREIMAGE_BYTES, hash)
+  return hash
 }
 
 /**
