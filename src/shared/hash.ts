@@ -82,28 +82,36 @@ export function blockHash (header: Omit<BlockHeader, 'signature'>): Uint8Array {
 export function merkleRoot (ids: readonly Uint8Array[]): Uint8Array {
   if (ids.length === 0) return b3(new Uint8Array(0))
   const nodes = new Uint8Array(ids.length * HASH_BYTES)
-  for (let i = 0; i < ids.length; i++) {
-    if (ids[i].byteLength !== HASH_BYTES) throw new RangeError(`an id is ${HASH_BYTES} bytes, got ${ids[i].byteLength}`)
-    const at = reserveInput(1 + HASH_BYTES)
-    const bytes = memoryBytes()
-    bytes[at] = MERKLE_LEAF
-    bytes.set(ids[i], at + 1)
-    hashInput(at, 1 + HASH_BYTES, nodes, i * HASH_BYTES)
-  }
+  ids.forEach((id, i) => { merkleLeafInto(id, nodes, i * HASH_BYTES) })
   // Level by level, in place: node i of a level is written over node 2i of the one below.
   for (let n = ids.length; n > 1; n = Math.ceil(n / 2)) {
     for (let i = 0; 2 * i < n; i++) {
-      if (2 * i + 1 === n) {
-        nodes.copyWithin(i * HASH_BYTES, 2 * i * HASH_BYTES, (2 * i + 1) * HASH_BYTES)
-        continue
-      }
-      const at = reserveInput(1 + 2 * HASH_BYTES)
-      const bytes = memoryBytes()
-      bytes[at] = MERKLE_NODE
-      const from = 2 * i * HASH_BYTES
-      for (let b = 0; b < 2 * HASH_BYTES; b++) bytes[at + 1 + b] = nodes[from + b]
-      hashInput(at, 1 + 2 * HASH_BYTES, nodes, i * HASH_BYTES)
+      if (2 * i + 1 < n) merkleNodeInto(nodes, 2 * i * HASH_BYTES, nodes, i * HASH_BYTES)
+      else nodes.copyWithin(i * HASH_BYTES, 2 * i * HASH_BYTES, (2 * i + 1) * HASH_BYTES)
     }
   }
   return nodes.slice(0, HASH_BYTES)
+}
+
+/** A Merkle leaf, B3(0x00 || id), written into out[offset, offset + 32). */
+export function merkleLeafInto (id: Uint8Array, out: Uint8Array, offset: number): void {
+  if (id.byteLength !== HASH_BYTES) throw new RangeError(`an id is ${HASH_BYTES} bytes, got ${id.byteLength}`)
+  const at = reserveInput(1 + HASH_BYTES)
+  const bytes = memoryBytes()
+  bytes[at] = MERKLE_LEAF
+  bytes.set(id, at + 1)
+  hashInput(at, 1 + HASH_BYTES, out, offset)
+}
+
+/**
+ * A Merkle node, B3(0x01 || left || right), of the two 32-byte hashes side by side at
+ * `children`[from, from + 64), written into out[offset, offset + 32) (which may overlap them).
+ */
+export function merkleNodeInto (children: Uint8Array, from: number, out: Uint8Array, offset: number): void {
+  if (from < 0 || from + 2 * HASH_BYTES > children.byteLength) throw new RangeError(`children at ${from} are outside ${children.byteLength} bytes`)
+  const at = reserveInput(1 + 2 * HASH_BYTES)
+  const bytes = memoryBytes()
+  bytes[at] = MERKLE_NODE
+  for (let b = 0; b < 2 * HASH_BYTES; b++) bytes[at + 1 + b] = children[from + b]
+  hashInput(at, 1 + 2 * HASH_BYTES, out, offset)
 }

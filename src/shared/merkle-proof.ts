@@ -6,11 +6,8 @@
 // B3(0x01 || left || right) and carries a last, unpaired node up unchanged. That is RFC 6962's
 // split at the largest power of two below n: the left subtree is always complete, so only the
 // right edge is ever unpaired.
-import { b3 } from './hash.js'
-
-const HASH_BYTES = 32
-const MERKLE_LEAF = 0x00
-const MERKLE_NODE = 0x01
+import { b3, merkleLeafInto, merkleNodeInto } from './hash.js'
+import { HASH_BYTES } from './params.js'
 
 /** Every node of the tree over `count` leaves, level 0 first, 32 bytes each, concatenated. */
 export interface MerkleTree {
@@ -29,14 +26,7 @@ export function levelSizes (count: number): number[] {
 export function buildMerkleTree (ids: readonly Uint8Array[]): MerkleTree {
   const sizes = levelSizes(ids.length)
   const nodes = new Uint8Array(sizes.reduce((a, b) => a + b, 0) * HASH_BYTES)
-  const leaf = new Uint8Array(1 + HASH_BYTES)
-  leaf[0] = MERKLE_LEAF
-  ids.forEach((id, i) => {
-    leaf.set(id, 1)
-    nodes.set(b3(leaf), i * HASH_BYTES)
-  })
-  const pair = new Uint8Array(1 + 2 * HASH_BYTES)
-  pair[0] = MERKLE_NODE
+  ids.forEach((id, i) => { merkleLeafInto(id, nodes, i * HASH_BYTES) })
   let below = 0
   for (let level = 1; level < sizes.length; level++) {
     const here = below + sizes[level - 1]
@@ -44,12 +34,8 @@ export function buildMerkleTree (ids: readonly Uint8Array[]): MerkleTree {
     for (let i = 0; i < sizes[level]; i++) {
       const left = below + 2 * i
       const out = (here + i) * HASH_BYTES
-      if (2 * i + 1 < n) {
-        pair.set(nodes.subarray(left * HASH_BYTES, (left + 2) * HASH_BYTES), 1)
-        nodes.set(b3(pair), out)
-      } else {
-        nodes.copyWithin(out, left * HASH_BYTES, (left + 1) * HASH_BYTES)
-      }
+      if (2 * i + 1 < n) merkleNodeInto(nodes, left * HASH_BYTES, nodes, out)
+      else nodes.copyWithin(out, left * HASH_BYTES, (left + 1) * HASH_BYTES)
     }
     below = here
   }
