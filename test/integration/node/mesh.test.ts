@@ -130,7 +130,12 @@ test('two leader-signed blocks at one height: the node that sees both keeps the 
   await first.stop()
   const witness = createNodeProcess(t, { leader: false, blockIntervalMs: INTERVAL_MS, leaderKey, name: 'witness', dataDir: first.spec.dataDir, extraArgs: ['--peers', `${(await peer.status()).listen[0]},${(await fork.status()).listen[0]}`] })
   await witness.start()
-  await waitFor(async () => await equivocationsCounted(witness) >= 1, 45_000, 'the witness to count an equivocation')
+  await waitFor(async () => await equivocationsCounted(witness) >= 1, 45_000, 'the witness to count an equivocation').catch(async (err: unknown) => {
+    // This wait has timed out in loaded full-suite runs only: what the witness did, for the next look.
+    const heights = await Promise.all([leader, peer, fork, witness].map(async n => await n.status().then(s => s.height, () => 'down')))
+    t.log(`heights: leader ${heights[0]}, peer ${heights[1]}, fork ${heights[2]}, witness ${heights[3]}; the witness's last log lines:\n${witness.output.split('\n').slice(-40).join('\n')}`)
+    throw err
+  })
   t.regex(witness.output, /"level":60[^\n]*leader equivocation/)
   t.true(existsSync(join(witness.spec.dataDir, 'equivocation.json')))
   const kept = readEvidence(witness)
