@@ -163,6 +163,7 @@ export class KimuraNode {
     p.importer = new BlockImporter(pool, store, this.leaderKey, {
       onImported: (blocks, source) => {
         this.parts.events?.notify()
+        guard.tipAdvanced(blocks[blocks.length - 1].height)
         metrics.blocksReceived.inc({ source }, blocks.length)
         if (source === 'gossip') {
           for (const b of blocks) logger.info({ height: b.height, hash: b.hash, messages: b.messageCount, latencyMs: Date.now() - b.timestamp }, 'block received')
@@ -233,9 +234,9 @@ export class KimuraNode {
     await p.network.start()
     const network = p.network
     network.on('peer:status', event => {
-      // A leader-signed tip at or below ours that is not our block there: equivocation.
+      // A leader-signed tip that is not our block at its height (now, or once we hold it): equivocation.
       const hash = fromHex(event.tip.hash, 32)
-      if (hash !== undefined && event.tip.height <= store.tip().height) guard.checkAtOrBelowTip(event.header, hash, `the status of ${event.peerId}`)
+      if (hash !== undefined) guard.checkStatusTip(event.header, hash, `the status of ${event.peerId}`, store.tip().height)
     })
 
     // Both roles sync: a peer follows the chain through whichever peers are ahead; a leader

@@ -33,6 +33,13 @@ function headerJson (h: BlockHeader): Record<string, string | number> {
 
 export class EquivocationGuard {
   private haltedBy: string | undefined
+  /**
+   * Leader-signed status tips heard above this node's tip, one per source (its latest): each is
+   * checked once this node's tip reaches its height (tipAdvanced). A status is asked once per
+   * connection; without this, a peer whose tip was ahead when it connected and that then
+   * stopped (having halted on the same fork itself) was never compared again.
+   */
+  private readonly tipsAhead = new Map<string, { header: BlockHeader, hash: Uint8Array }>()
 
   constructor (private readonly dataDir: string, private readonly modules: EquivocationGuardModules) {}
 
@@ -66,6 +73,25 @@ export class EquivocationGuard {
     if (ours === undefined || bytesEqual(blockHash(ours), hash)) return false
     this.record(header.height, ours, header, source, block)
     return true
+  }
+
+  /** A peer's verified status tip (leader-signed): checked now if this node holds its height, else once it does. */
+  checkStatusTip (header: BlockHeader, hash: Uint8Array, source: string, tipHeight: number): void {
+    if (header.height > tipHeight) {
+      this.tipsAhead.set(source, { header, hash })
+      return
+    }
+    this.tipsAhead.delete(source)
+    this.checkAtOrBelowTip(header, hash, source)
+  }
+
+  /** This node's tip rose to `tipHeight`: the status tips heard above it that it now reaches are checked. */
+  tipAdvanced (tipHeight: number): void {
+    for (const [source, tip] of this.tipsAhead) {
+      if (tip.header.height > tipHeight) continue
+      this.tipsAhead.delete(source)
+      this.checkAtOrBelowTip(tip.header, tip.hash, source)
+    }
   }
 
   /**

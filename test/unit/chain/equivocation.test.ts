@@ -63,3 +63,32 @@ test('a refused block signed by another key, one that links to our block, one wi
   t.is(counted(), 0)
   t.false(existsSync(join(dataDir, EVIDENCE_FILE)))
 })
+
+test('a leader-signed status tip above this node\'s tip is checked once the tip reaches it; our own block there is no evidence', t => {
+  const { guard, counted, halts } = guardOver(t, ours)
+  // A peer on our chain, ahead of us: its tip is our block at height 3 once we hold it.
+  guard.checkStatusTip(ours[2].block.header, ours[2].hash, 'the status of a peer on our chain', 1)
+  // A peer on the other chain, ahead of us when it connected (it may stop there, as a halted copy does).
+  guard.checkStatusTip(theirs[2].block.header, theirs[2].hash, 'the status of the copy', 1)
+  guard.tipAdvanced(2)
+  t.is(counted(), 0, 'nothing to compare below height 3 yet')
+  guard.tipAdvanced(3)
+  t.is(counted(), 1, 'the copy\'s tip at height 3 is another leader-signed block than ours')
+  t.true(guard.halted)
+  t.is(halts(), 1)
+  guard.tipAdvanced(4)
+  t.is(counted(), 1, 'each tip heard is checked once')
+})
+
+test('a status tip at or below this node\'s tip is checked at once, and a later status of the same peer replaces one still ahead', t => {
+  // We store 4 blocks, at tip 3 for now: the copy's tip at 4 would be evidence once checked.
+  const { guard, counted } = guardOver(t, makeChain(4))
+  guard.checkStatusTip(ours[1].block.header, ours[1].hash, 'peer', 3)
+  t.is(counted(), 0, 'our own block')
+  guard.checkStatusTip(theirs[3].block.header, theirs[3].hash, 'copy', 3)
+  guard.checkStatusTip(ours[2].block.header, ours[2].hash, 'copy', 3)
+  guard.tipAdvanced(4)
+  t.is(counted(), 0, 'the copy\'s later status (our block at 3) replaced the tip it had sent at 4')
+  guard.checkStatusTip(theirs[0].block.header, theirs[0].hash, 'copy', 3)
+  t.is(counted(), 1, 'another leader-signed block at height 1')
+})
