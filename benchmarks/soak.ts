@@ -9,7 +9,8 @@
 // bench:e2e) and the soak runs at half of the slowest node's committed rate. Every report
 // interval it prints each node's anonymous memory and RSS (now and the interval's peak), its
 // data directory's disk bytes per stored message, and the leader's event-loop p99 over the
-// interval. The batches of each interval are signed (one worker thread of the load generator)
+// interval, and each node's CPU per message it stored in the interval (what shows a cost that
+// grows with the store). The batches of each interval are signed (one worker thread of the load generator)
 // while the interval before runs: a soak cannot hold hours of messages signed in advance.
 // Its last line is one JSON object with the series; exit status 1 when a check fails.
 import '../src/shared/polyfill.js'
@@ -61,6 +62,10 @@ interface NodeSample {
   messages: number
   disk_mb: number
   disk_bytes_per_msg: number
+  /** The node's CPU over the interval, % of one core. */
+  cpu_pct: number
+  /** The node's CPU over the interval / the messages it stored in the interval. */
+  cpu_us_per_msg: number
 }
 
 interface Sample {
@@ -169,6 +174,8 @@ async function soak (load: ClusterLoad, generator: LoadGenerator, tally: BlockTa
   }
   const acked = new IdTally()
   const samples: Sample[] = []
+  // Messages each node held when the interval began: the first interval starts at the tally's base.
+  const storedBefore = new Map(load.cluster.nodes.map(node => [node.name, tally.storedAt(0)]))
   let ids = await signRange(0)
   await scrapeEventLoop(load.cluster.leader)
   log(`${intervals} intervals of ${reportS} s at ${fmt(rate)} messages/s (${perInterval} batches each)`)
@@ -194,6 +201,9 @@ async function soak (load: ClusterLoad, generator: LoadGenerator, tally: BlockTa
       const height = Math.min(load.watchers[i].height, tally.scanned)
       const messages = tally.storedAt(height)
       const disk = await diskBytes(node.spec.dataDir)
+      const cpuPct = cpu.byName[node.name] ?? NaN
+      const storedInInterval = messages - (storedBefore.get(node.name) ?? NaN)
+      storedBefore.set(node.name, messages)
       nodes[node.name] = {
         anon_mb: round(m.lastAnon / MB),
         rss_mb: round(m.lastRss / MB),
@@ -202,7 +212,9 @@ async function soak (load: ClusterLoad, generator: LoadGenerator, tally: BlockTa
         height,
         messages,
         disk_mb: round(disk / MB),
-        disk_bytes_per_msg: round(disk / messages)
+        disk_bytes_per_msg: round(disk / messages),
+        cpu_pct: round(cpuPct),
+        cpu_us_per_msg: round(cpuPct / 100 * cpu.seconds * 1e6 / storedInInterval)
       }
     }
     const sample: Sample = {
@@ -226,7 +238,7 @@ async function soak (load: ClusterLoad, generator: LoadGenerator, tally: BlockTa
 
 function printSample (s: Sample): void {
   const nodes = Object.entries(s.nodes).map(([name, n]) =>
-    `${name} anon ${fmt(n.anon_mb)} MB (peak ${fmt(n.peak_anon_mb)}), RSS ${fmt(n.rss_mb)} MB (peak ${fmt(n.peak_rss_mb)}), ${fmt(n.disk_bytes_per_msg)} B/msg of ${fmt(n.messages)}`)
+    `${name} anon ${fmt(n.anon_mb)} MB (peak ${fmt(n.peak_anon_mb)}), RSS ${fmt(n.rss_mb)} MB (peak ${fmt(n.peak_rss_mb)}), ${fmt(n.disk_bytes_per_msg)} B/msg of ${fmt(n.messages)}, CPU ${fmt(n.cpu_pct)} % (${fmt(n.cpu_us_per_msg)} µs/msg)`)
   console.log(`minute ${fmt(s.minute, 1)}: ${fmt(s.acked)} acked (${s.refused} refused, ${s.failed} failed), pending ${fmt(s.pending)}, leader event-loop p99 ${fmt(s.eventloop_p99_ms, 1)} ms, generator CPU ${fmt(s.generator_cpu_pct)} %, other processes ${fmt(s.foreign_cpu_pct, 1)} %\n  ${nodes.join('\n  ')}`)
 }
 
