@@ -10,8 +10,9 @@
 // interval it prints each node's anonymous memory and RSS (now and the interval's peak), its
 // data directory's disk bytes per stored message, and the leader's event-loop p99 over the
 // interval, and each node's CPU per message it stored in the interval (what shows a cost that
-// grows with the store). The batches of each interval are signed (one worker thread of the load generator)
-// while the interval before runs: a soak cannot hold hours of messages signed in advance.
+// grows with the store). The batches of each interval are signed (one worker thread of the load
+// generator) while the interval before runs: a soak cannot hold hours of messages signed in
+// advance.
 // Its last line is one JSON object with the series; exit status 1 when a check fails.
 import '../src/shared/polyfill.js'
 import { availableParallelism } from 'node:os'
@@ -174,8 +175,8 @@ async function soak (load: ClusterLoad, generator: LoadGenerator, tally: BlockTa
   }
   const acked = new IdTally()
   const samples: Sample[] = []
-  // Messages each node held when the interval began: the first interval starts at the tally's base.
-  const storedBefore = new Map(load.cluster.nodes.map(node => [node.name, tally.storedAt(0)]))
+  // Messages each node held when the interval began: at first, what the tally counted before the soak.
+  const storedBefore = new Map(load.cluster.nodes.map(node => [node.name, tally.storedAt(tally.scanned)]))
   let ids = await signRange(0)
   await scrapeEventLoop(load.cluster.leader)
   log(`${intervals} intervals of ${reportS} s at ${fmt(rate)} messages/s (${perInterval} batches each)`)

@@ -28,7 +28,7 @@ test('appendPending keeps arrival order across batches; takeOldest(N) returns th
   t.is(store.pending.count(), 6, 'takeOldest only reads')
 })
 
-test('pending contains and get answer by id', t => {
+test('pending get answers by id: the encoding of a pending message, undefined for another', t => {
   const store = openStore(t)
   const [a, b, unknown] = makeMessages(3)
   appendAll(store, [a, b])
