@@ -3,8 +3,9 @@
 import { fromHex, toHex } from '../src/shared/bytes.js'
 import { decodeBlock, encodeBlock } from '../src/shared/codec.js'
 import { DEFAULT_PARAMS, HASH_BYTES, PUBLIC_KEY_BYTES, SIGNATURE_BYTES } from '../src/shared/params.js'
-import type { Block, BlockHeader, Message } from '../src/shared/types.js'
-import { messageFromJson, messageToJson, type MessageJson } from '../src/shared/json.js'
+import type { Block, BlockHeader } from '../src/shared/types.js'
+import { messageToJson, type MessageJson } from '../src/shared/json.js'
+import { messagesFromJson } from '../src/shared/submission-codec.js'
 import { BLOCK_MESSAGES, blocksOnGenesis } from './fixtures.js'
 import { LIGHT, measure, type BenchContext, type Figures } from './util.js'
 
@@ -35,11 +36,8 @@ function blockFromJsonText (text: string): Block {
     proposer: bin(h.proposer, PUBLIC_KEY_BYTES),
     signature: bin(h.signature, SIGNATURE_BYTES)
   }
-  const messages: Message[] = json.messages.map((m, i) => {
-    const parsed = messageFromJson(m, DEFAULT_PARAMS, `messages[${i}]`)
-    return parsed.ok ? parsed.value : fail(parsed.reason)
-  })
-  return { header, messages }
+  const parsed = messagesFromJson(json.messages, DEFAULT_PARAMS, true)
+  return { header, messages: parsed.ok ? parsed.value.messages : fail(parsed.reason) }
 }
 
 function fail (what: string): never {

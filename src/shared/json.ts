@@ -1,6 +1,6 @@
 // JSON forms of the protocol types for the HTTP API (SPEC section 8): binary fields as hex,
 // lowercase on output, either case on input; unknown fields ignored.
-import { fromHex, isSafeUint, toHex } from './bytes.js'
+import { isSafeUint, toHex, writeHex } from './bytes.js'
 import { blockHash, messageId } from './hash.js'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type NetworkParams } from './params.js'
 import { fail, ok, type Result } from './result.js'
@@ -15,28 +15,109 @@ export function messageToJson (m: Message): MessageJson {
 
 export type MessageJsonError = 'INVALID_MESSAGE' | 'MESSAGE_TOO_LARGE'
 
-/** Parses one message object; the reason names the field at fault. */
-export function messageFromJson (value: unknown, params: Pick<NetworkParams, 'maxMessageBytes'>, where: string): Result<Message, MessageJsonError> {
+/** The most bytes a message's wire form takes besides its content: integers at their widest (float64), a bin32 content header. */
+const MESSAGE_WIRE_OVERHEAD = 1 + (2 + PUBLIC_KEY_BYTES) + 9 + 9 + 5 + (2 + SIGNATURE_BYTES)
+
+/** At least the bytes `writeMessageFromJson` writes for this value, message or not. */
+export function messageWireBound (value: unknown): number {
+  const content = typeof value === 'object' && value !== null ? (value as { content?: unknown }).content : undefined
+  return MESSAGE_WIRE_OVERHEAD + (typeof content === 'string' ? content.length >>> 1 : 0)
+}
+
+export interface MessageFromJson {
+  /** Its binaries are views into the `out` it was written to. */
+  message: Message
+  /** Where its wire bytes end in `out`. */
+  end: number
+}
+
+/**
+ * Reads one JSON message and writes its wire form (SPEC 5) into `out` at `offset`, in the
+ * bytes msgpackr's encodeMessage writes: no object per field, hex decoded in place. Checks
+ * the integers, then the content's size, then sender, content and signature, answering the
+ * first fault; the reason names the field at fault.
+ */
+export function writeMessageFromJson (value: unknown, params: Pick<NetworkParams, 'maxMessageBytes'>, where: string, out: Uint8Array, offset: number): Result<MessageFromJson, MessageJsonError> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('INVALID_MESSAGE', `${where}: expected an object`)
-  const o = value as Record<string, unknown>
-  const hexField = (name: string, length?: number): Uint8Array | string => {
-    const v = o[name]
-    if (typeof v !== 'string') return `${where}.${name}: expected a hex string`
-    const bytes = fromHex(v, length)
-    if (bytes === undefined) return `${where}.${name}: expected ${length === undefined ? 'hex' : `${length} bytes of hex`}`
-    return bytes
-  }
-  for (const name of ['timestamp', 'nonce']) {
-    if (!isSafeUint(o[name])) return fail('INVALID_MESSAGE', `${where}.${name}: expected a non-negative safe integer`)
-  }
-  if (typeof o.content === 'string' && o.content.length > params.maxMessageBytes * 2) {
+  const { sender, timestamp, nonce, content, signature } = value as Record<string, unknown>
+  if (!isSafeUint(timestamp)) return fail('INVALID_MESSAGE', `${where}.timestamp: expected a non-negative safe integer`)
+  if (!isSafeUint(nonce)) return fail('INVALID_MESSAGE', `${where}.nonce: expected a non-negative safe integer`)
+  if (typeof content === 'string' && content.length > params.maxMessageBytes * 2) {
     return fail('MESSAGE_TOO_LARGE', `${where}.content: over the ${params.maxMessageBytes}-byte limit`)
   }
-  const sender = hexField('sender', PUBLIC_KEY_BYTES)
-  const content = hexField('content')
-  const signature = hexField('signature', SIGNATURE_BYTES)
-  for (const field of [sender, content, signature]) if (typeof field === 'string') return fail('INVALID_MESSAGE', field)
-  return ok({ sender: sender as Uint8Array, timestamp: o.timestamp as number, nonce: o.nonce as number, content: content as Uint8Array, signature: signature as Uint8Array })
+  out[offset] = 0x95 // fixarray of 5
+  const senderAt = writeBinHeader(out, offset + 1, PUBLIC_KEY_BYTES)
+  const senderError = hexError(sender, PUBLIC_KEY_BYTES, out, senderAt)
+  if (senderError !== undefined) return fail('INVALID_MESSAGE', `${where}.sender: ${senderError}`)
+  const contentHeaderAt = writeUint(out, writeUint(out, senderAt + PUBLIC_KEY_BYTES, timestamp), nonce)
+  const contentBytes = typeof content === 'string' ? content.length >>> 1 : 0
+  const contentAt = writeBinHeader(out, contentHeaderAt, contentBytes)
+  const contentError = hexError(content, undefined, out, contentAt)
+  if (contentError !== undefined) return fail('INVALID_MESSAGE', `${where}.content: ${contentError}`)
+  const signatureAt = writeBinHeader(out, contentAt + contentBytes, SIGNATURE_BYTES)
+  const signatureError = hexError(signature, SIGNATURE_BYTES, out, signatureAt)
+  if (signatureError !== undefined) return fail('INVALID_MESSAGE', `${where}.signature: ${signatureError}`)
+  return ok({
+    message: {
+      sender: out.subarray(senderAt, senderAt + PUBLIC_KEY_BYTES),
+      timestamp,
+      nonce,
+      content: out.subarray(contentAt, contentAt + contentBytes),
+      signature: out.subarray(signatureAt, signatureAt + SIGNATURE_BYTES)
+    },
+    end: signatureAt + SIGNATURE_BYTES
+  })
+}
+
+/** Decodes a hex field into `out` at `at`; what is wrong with it, or undefined. */
+function hexError (value: unknown, length: number | undefined, out: Uint8Array, at: number): string | undefined {
+  if (typeof value !== 'string') return 'expected a hex string'
+  const valid = value.length % 2 === 0 && (length === undefined || value.length === 2 * length) && writeHex(value, out, at)
+  return valid ? undefined : `expected ${length === undefined ? 'hex' : `${length} bytes of hex`}`
+}
+
+/** A MessagePack bin header, as msgpackr writes it (bin8, bin16, bin32); returns where the bytes go. */
+function writeBinHeader (out: Uint8Array, at: number, length: number): number {
+  if (length < 0x100) {
+    out[at] = 0xc4
+    out[at + 1] = length
+    return at + 2
+  }
+  if (length < 0x10000) {
+    out[at] = 0xc5
+    writeBE(out, at + 1, length, 2)
+    return at + 3
+  }
+  out[at] = 0xc6
+  writeBE(out, at + 1, length, 4)
+  return at + 5
+}
+
+const float64 = new DataView(new ArrayBuffer(8))
+
+/** A non-negative safe integer as msgpackr writes it: the smallest uint up to 32 bits, float64 above. */
+function writeUint (out: Uint8Array, at: number, value: number): number {
+  if (value < 0x80) {
+    out[at] = value // positive fixint (-0 too)
+    return at + 1
+  }
+  const bytes = value < 0x100 ? 1 : value < 0x10000 ? 2 : value <= 0xffffffff ? 4 : 8
+  out[at] = bytes === 1 ? 0xcc : bytes === 2 ? 0xcd : bytes === 4 ? 0xce : 0xcb
+  if (bytes < 8) {
+    writeBE(out, at + 1, value, bytes)
+  } else {
+    float64.setFloat64(0, value)
+    for (let i = 0; i < 8; i++) out[at + 1 + i] = float64.getUint8(i)
+  }
+  return at + 1 + bytes
+}
+
+/** `value` (below 2^32) big-endian in `bytes` bytes. */
+function writeBE (out: Uint8Array, at: number, value: number, bytes: number): void {
+  for (let i = bytes - 1; i >= 0; i--) {
+    out[at + i] = value & 0xff
+    value = Math.floor(value / 0x100)
+  }
 }
 
 export interface BlockJson {

@@ -2,8 +2,8 @@
 // total: any bytes give a result, never an exception. Signatures are not checked here: the
 // caller verifies them after every structural rule has passed, so a malformed batch costs no
 // signature check.
-import { encodeMessage, decodeMessageBatch } from './codec.js'
-import { messageFromJson } from './json.js'
+import { decodeMessageBatch } from './codec.js'
+import { messageWireBound, writeMessageFromJson, type MessageJsonError } from './json.js'
 import type { NetworkParams } from './params.js'
 import { fail, ok, type Result } from './result.js'
 import type { Message } from './types.js'
@@ -24,7 +24,7 @@ export interface ParsedSubmission {
   messages: Message[]
   /**
    * Each message's wire bytes (SPEC 5), in request order: views into the body as received
-   * (msgpack), or msgpackr's encoding of the JSON object (json).
+   * (msgpack), or into one buffer holding the JSON messages in msgpackr's encoding (json).
    */
   encoded: Uint8Array[]
 }
@@ -81,11 +81,12 @@ function parseMsgpack (body: Uint8Array, params: SubmissionParams): Result<Parse
 }
 
 function parseJson (body: Uint8Array, params: SubmissionParams): Result<ParsedSubmission, SubmissionErrorCode> {
-  const shapeError = jsonShapeError(body, params)
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+  const shapeError = jsonShapeError(bytes, params)
   if (shapeError !== undefined) return shapeError
   let value: unknown
   try {
-    value = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))
+    value = JSON.parse(bytes.toString('utf8'))
   } catch {
     return fail('MALFORMED_JSON', 'the body is not valid JSON')
   }
@@ -93,13 +94,28 @@ function parseJson (body: Uint8Array, params: SubmissionParams): Result<ParsedSu
   const items: readonly unknown[] = Array.isArray(value) ? value : [value]
   const sizeError = batchSizeError(items.length, params)
   if (sizeError !== undefined) return sizeError
+  return messagesFromJson(items, params, batch)
+}
+
+/**
+ * Parsed JSON messages, checked in order (the first fault answers, its reason naming `[i]` in
+ * a batch, `message` otherwise) and written in their wire form, all in one buffer.
+ */
+export function messagesFromJson (items: readonly unknown[], params: SubmissionParams, batch: boolean): Result<ParsedSubmission, MessageJsonError> {
+  let bound = 0
+  for (const item of items) bound += messageWireBound(item)
+  const out = new Uint8Array(bound)
   const messages = new Array<Message>(items.length)
+  const encoded = new Array<Uint8Array>(items.length)
+  let offset = 0
   for (let i = 0; i < items.length; i++) {
-    const parsed = messageFromJson(items[i], params, batch ? `[${i}]` : 'message')
-    if (!parsed.ok) return parsed
-    messages[i] = parsed.value
+    const written = writeMessageFromJson(items[i], params, batch ? `[${i}]` : 'message', out, offset)
+    if (!written.ok) return written
+    messages[i] = written.value.message
+    encoded[i] = out.subarray(offset, written.value.end)
+    offset = written.value.end
   }
-  return ok({ messages, encoded: messages.map(encodeMessage) })
+  return ok({ messages, encoded })
 }
 
 const QUOTE = 0x22
@@ -107,10 +123,25 @@ const BACKSLASH = 0x5c
 const COMMA = 0x2c
 
 /**
+ * Where the string that opens at `start` closes: the next quote after an even run of
+ * backslashes (each escapes the char after it), or the body's end. Buffer's native indexOf
+ * finds a quote in a 200-char hex string four times faster than a loop over its bytes.
+ */
+function stringEnd (body: Buffer, start: number): number {
+  for (let end = start; ;) {
+    end = body.indexOf(QUOTE, end + 1)
+    if (end < 0) return body.length
+    let before = end - 1
+    while (body[before] === BACKSLASH) before--
+    if ((end - 1 - before) % 2 === 0) return end
+  }
+}
+
+/**
  * One pass over the bytes, outside strings: the nesting depth, the containers and separators,
  * and the elements of a top-level array. Invalid JSON passes (JSON.parse refuses it next).
  */
-function jsonShapeError (body: Uint8Array, params: SubmissionParams): Result<never, SubmissionErrorCode> | undefined {
+function jsonShapeError (body: Buffer, params: SubmissionParams): Result<never, SubmissionErrorCode> | undefined {
   const maxValues = params.maxBlockMessages * MAX_JSON_VALUES_PER_MESSAGE
   let depth = 0
   let values = 0
@@ -119,8 +150,7 @@ function jsonShapeError (body: Uint8Array, params: SubmissionParams): Result<nev
   for (let i = 0; i < body.length; i++) {
     const c = body[i]
     if (c === QUOTE) {
-      // Skip the string, escapes included.
-      for (i++; i < body.length && body[i] !== QUOTE; i++) if (body[i] === BACKSLASH) i++
+      i = stringEnd(body, i)
       continue
     }
     if (c === 0x5b || c === 0x7b) { // [ {

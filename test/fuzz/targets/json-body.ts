@@ -1,8 +1,9 @@
 // The JSON body of POST /v1/messages: parseSubmission(body, 'json') and through it
-// messageFromJson. Bodies are JSON text built field by field, then mutated as text and as
+// writeMessageFromJson. Bodies are JSON text built field by field, then mutated as text and as
 // bytes. Checked against an independent reading of SPEC 8's rules: the same verdict, the
 // first bad message named, the same messages, wire bytes that decode to them.
 import fc from 'fast-check'
+import { encodeMessage } from '../../../src/shared/codec.js'
 import { parseSubmission, type SubmissionParams } from '../../../src/shared/submission-codec.js'
 import type { Message } from '../../../src/shared/types.js'
 import { Finding, check, sameValue, show } from '../lib/checks.js'
@@ -103,7 +104,7 @@ function expectedAnswer (body: Uint8Array, params: SubmissionParams): Expected {
 
 export const target = defineTarget({
   name: 'json-body',
-  about: 'parseSubmission json / messageFromJson (HTTP API): verdict, code and field named, messages and wire bytes',
+  about: 'parseSubmission json / writeMessageFromJson (HTTP API): verdict, code and field named, messages and wire bytes',
   files: ['src/shared/submission-codec.ts', 'src/shared/json.ts', 'src/shared/codec.ts'],
   input: jsonBodyInput,
   runs: 100_000,
@@ -124,5 +125,8 @@ export const target = defineTarget({
     if (!result.ok || !expected.ok) return
     check(sameValue(result.value.messages, expected.messages), () => `read ${show(result.value.messages)}, SPEC 8 reads ${show(expected.messages)}`)
     checkAccepted(result.value, params)
+    result.value.encoded.forEach((bytes, i) => {
+      check(sameValue(bytes, encodeMessage(result.value.messages[i])), () => `[${i}] is written in other bytes than msgpackr's: ${show(bytes)}`)
+    })
   }
 })
