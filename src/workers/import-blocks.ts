@@ -1,7 +1,8 @@
 // importBlocks: validate a run of consecutive blocks against the stored chain (each against
-// the one before it), then commit the valid prefix in one transaction, strictly in order. A
-// block checked in steps already (CheckedBody) is not decoded again: its header is checked
-// against its parent and its ids against the chain, and its offsets go straight to the store.
+// the one before it), then commit the valid prefix strictly in order, in as few transactions as
+// MAX_MESSAGES_PER_COMMIT allows. A block checked in steps already (CheckedBody) is not decoded
+// again: its header is checked against its parent and its ids against the chain, and its
+// offsets go straight to the store.
 import { bytesKey, toHex } from '../shared/bytes.js'
 import { decodeBlock, decodeBlockHeader, messageOffsetsIn } from '../shared/codec.js'
 import { KimuraError } from '../shared/errors.js'
@@ -23,6 +24,18 @@ export interface ImportRequest {
   /** Messages this node verified before (peers), by the key of their encoding. */
   verified?: VerifiedSet
 }
+
+/**
+ * The most messages one import transaction stores, unless a block alone holds more: a sync
+ * response (up to 8 MiB, some 30,000 small messages) is committed in parts of about a block of
+ * the SPEC's largest size. LMDB keeps every page a write transaction dirtied for reuse until the
+ * store closes (mdb.c's me_dpages, never returned to malloc), and once the `messages` index
+ * has more leaves than a transaction has keys, each key dirties a 4 KiB page of its own: the
+ * largest transaction sets the node's memory for the rest of its run. A part of 10,000
+ * messages bounds that as a gossiped block of the largest size does; the parts cost one more
+ * commit (and fsync) each.
+ */
+export const MAX_MESSAGES_PER_COMMIT = 10_000
 
 type Checked = { ok: true, header: BlockHeader, commit: BlockCommit, messageCount: number } | { ok: false, code: ImportErrorCode, reason: string }
 
@@ -63,17 +76,33 @@ export function importBlocks (store: ChainStore, request: ImportRequest): Import
     parent = { height: header.height, hash: commit.hash, timestamp: header.timestamp }
   }
 
-  if (commits.length > 0) {
-    try {
-      store.commitBlocks(commits)
-    } catch (err) {
-      if (err instanceof KimuraError && (err.code === 'ERR_STORE_CONFLICT' || err.code === 'ERR_STORAGE_FULL')) {
-        return { imported: [], known, error: { index: 0, code: err.code === 'ERR_STORE_CONFLICT' ? 'STORE_CONFLICT' : 'STORAGE_FULL', reason: err.message }, tipHeight: store.tip().height }
-      }
-      throw err
+  // Blocks before the first commit may have been known (skipped); none after it.
+  let committed = 0
+  try {
+    while (committed < commits.length) {
+      const end = commitPartEnd(commits, committed)
+      store.commitBlocks(commits.slice(committed, end))
+      committed = end
     }
+  } catch (err) {
+    if (err instanceof KimuraError && (err.code === 'ERR_STORE_CONFLICT' || err.code === 'ERR_STORAGE_FULL')) {
+      const code = err.code === 'ERR_STORE_CONFLICT' ? 'STORE_CONFLICT' : 'STORAGE_FULL'
+      return { imported: imported.slice(0, committed), known, error: { index: known + committed, code, reason: err.message }, tipHeight: store.tip().height }
+    }
+    throw err
   }
   return { imported, known, tipHeight: parent.height, ...(error === undefined ? {} : { error }) }
+}
+
+/** Where the part of `commits` that starts at `start` ends: at least one block, then whole blocks up to MAX_MESSAGES_PER_COMMIT messages. */
+function commitPartEnd (commits: readonly BlockCommit[], start: number): number {
+  let messages = commits[start].messageIds.length
+  let end = start + 1
+  while (end < commits.length && messages + commits[end].messageIds.length <= MAX_MESSAGES_PER_COMMIT) {
+    messages += commits[end].messageIds.length
+    end++
+  }
+  return end
 }
 
 /** Every SPEC 3 rule, on the decoded block. */
