@@ -26,16 +26,17 @@ export interface ImportRequest {
 }
 
 /**
- * The most messages one import transaction stores, unless a block alone holds more: a sync
- * response (up to 8 MiB, some 30,000 small messages) is committed in parts of about a block of
- * the SPEC's largest size. LMDB keeps every page a write transaction dirtied for reuse until the
- * store closes (mdb.c's me_dpages, never returned to malloc), and once the `messages` index
- * has more leaves than a transaction has keys, each key dirties a 4 KiB page of its own: the
- * largest transaction sets the node's memory for the rest of its run. A part of 10,000
- * messages bounds that as a gossiped block of the largest size does; the parts cost one more
- * commit (and fsync) each.
+ * The most messages, and block bytes, one import transaction stores, unless a block alone
+ * holds more: a sync response (up to 8 MiB, some 30,000 small messages) is committed in parts
+ * the size of a block of the SPEC's largest size. LMDB keeps every page a write transaction
+ * dirtied for reuse until the store closes (mdb.c's me_dpages, never returned to malloc), and
+ * once the `messages` index has more leaves than a transaction has keys, each key dirties a
+ * 4 KiB page of its own: the largest transaction sets the node's memory for the rest of its
+ * run. Parts bound that as a gossiped block does (and what one commit writes, which
+ * storage-full.ts relies on); they cost a commit (an fsync) each, and the index more CPU.
  */
 export const MAX_MESSAGES_PER_COMMIT = 10_000
+export const MAX_BYTES_PER_COMMIT = 4 * 1024 * 1024
 
 type Checked = { ok: true, header: BlockHeader, commit: BlockCommit, messageCount: number } | { ok: false, code: ImportErrorCode, reason: string }
 
@@ -94,13 +95,15 @@ export function importBlocks (store: ChainStore, request: ImportRequest): Import
   return { imported, known, tipHeight: parent.height, ...(error === undefined ? {} : { error }) }
 }
 
-/** Where the part of `commits` that starts at `start` ends: at least one block, then whole blocks up to MAX_MESSAGES_PER_COMMIT messages. */
+/** Where the part of `commits` that starts at `start` ends: one block, then whole blocks within both bounds. */
 function commitPartEnd (commits: readonly BlockCommit[], start: number): number {
   let messages = commits[start].messageIds.length
+  let bytes = commits[start].encodedBlock.byteLength
   let end = start + 1
-  while (end < commits.length && messages + commits[end].messageIds.length <= MAX_MESSAGES_PER_COMMIT) {
+  for (; end < commits.length; end++) {
     messages += commits[end].messageIds.length
-    end++
+    bytes += commits[end].encodedBlock.byteLength
+    if (messages > MAX_MESSAGES_PER_COMMIT || bytes > MAX_BYTES_PER_COMMIT) break
   }
   return end
 }

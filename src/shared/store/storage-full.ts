@@ -13,7 +13,9 @@ const MDB_MAP_FULL = -30792
 
 /**
  * Below this much free space an EIO is taken for a short write on a full disk, not a failing
- * device: one transaction writes at most a few maxBlockBytes (4 MiB) of pages.
+ * device: one transaction writes at most about 45 MB, its blocks (one block, or a sync part of
+ * at most 4 MiB and 10,000 messages, import-blocks.ts) and a 4 KiB page of the `messages`
+ * index per message once the index is large.
  */
 const SHORT_WRITE_FREE_BYTES = 64 * 1024 * 1024
 

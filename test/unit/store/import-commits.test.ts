@@ -8,7 +8,7 @@ import { messageId } from '../../../src/shared/hash.js'
 import { DEFAULT_PARAMS } from '../../../src/shared/params.js'
 import { KimuraError } from '../../../src/shared/errors.js'
 import type { BlockCommit } from '../../../src/shared/store/index.js'
-import { importBlocks, MAX_MESSAGES_PER_COMMIT } from '../../../src/workers/import-blocks.js'
+import { importBlocks, MAX_BYTES_PER_COMMIT, MAX_MESSAGES_PER_COMMIT } from '../../../src/workers/import-blocks.js'
 import { leaderKey, makeChain } from '../../helpers/fixtures.js'
 import { openStore } from '../../helpers/store-fixtures.js'
 
@@ -47,6 +47,17 @@ test('a sync run of more messages than one commit takes is stored in whole block
   for (const { block } of chain) {
     for (const m of [block.messages[0], block.messages[PER_BLOCK - 1]]) t.is(store.message(messageId(m))?.height, block.header.height)
   }
+})
+
+test('a part also holds at most 4 MiB of blocks', t => {
+  // Blocks of about 1.6 MB: two to a part.
+  const chain = makeChain(5, { messagesPerBlock: 400, contentBytes: 4_000 })
+  const store = openStore(t)
+  const calls = recordCommits(store)
+  const blocks = chain.map(b => encodeBlock(b.block))
+  t.true(blocks.every(b => b.byteLength > MAX_BYTES_PER_COMMIT / 3 && 2 * b.byteLength <= MAX_BYTES_PER_COMMIT))
+  t.deepEqual(importBlocks(store, { blocks, checked: blocks.map(() => null), rules }).imported.map(b => b.height), [1, 2, 3, 4, 5])
+  t.deepEqual(calls, [[400, 400], [400, 400], [400]])
 })
 
 test('a part that cannot be stored leaves the parts before it stored, and says which block failed', t => {
