@@ -6,12 +6,16 @@ import { errorCode, errorMessage } from '../../shared/errors.js'
 import type { NodeConfig } from '../config.js'
 import { createLogger } from '../logger.js'
 import { KimuraNode } from '../node.js'
+import { tuneV8Tiering } from '../v8-tiering.js'
 
 /** A graceful stop that takes longer than this is cut short. */
 const STOP_DEADLINE_MS = 15_000
 
 export async function runNode (config: NodeConfig): Promise<number> {
+  // First: the flags apply to code V8 optimises from now on, in this thread and the workers.
+  const v8Flags = tuneV8Tiering()
   const { logger, print, flush } = createLogger(config.logLevel, config.logFormat)
+  if (v8Flags.length > 0) logger.debug({ v8Flags }, 'V8 tiering flags set')
   const exit = (code: number): never => {
     flush()
     process.exit(code)
