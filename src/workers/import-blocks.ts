@@ -1,8 +1,8 @@
 // importBlocks: validate a run of consecutive blocks against the stored chain (each against
-// the one before it), then commit the valid prefix strictly in order, in as few transactions as
-// MAX_MESSAGES_PER_COMMIT allows. A block checked in steps already (CheckedBody) is not decoded
-// again: its header is checked against its parent and its ids against the chain, and its
-// offsets go straight to the store.
+// the one before it), then commit the valid prefix strictly in order, in parts of whole blocks
+// (MAX_MESSAGES_PER_COMMIT, MAX_BYTES_PER_COMMIT). A block checked in steps already
+// (CheckedBody) is not decoded again: its header is checked against its parent and its ids
+// against the chain, and its offsets go straight to the store.
 import { bytesKey, toHex } from '../shared/bytes.js'
 import { decodeBlock, decodeBlockHeader, messageOffsetsIn } from '../shared/codec.js'
 import { KimuraError } from '../shared/errors.js'
