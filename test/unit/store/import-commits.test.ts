@@ -1,6 +1,7 @@
-// A run of blocks (a sync response) is stored in transactions of whole blocks with at most
-// MAX_MESSAGES_PER_COMMIT messages: LMDB keeps every page a transaction dirtied until the store
-// closes, so the largest transaction sets the node's memory. What the caller learns is the same.
+// A run of blocks (a sync response) is stored in transactions of whole blocks, at most
+// MAX_MESSAGES_PER_COMMIT messages and MAX_BYTES_PER_COMMIT bytes each: LMDB keeps every page a
+// transaction dirtied until the store closes, so the largest transaction sets the node's
+// memory. What the caller learns is the same.
 import '../../../src/shared/polyfill.js'
 import test from 'ava'
 import { encodeBlock } from '../../../src/shared/codec.js'
