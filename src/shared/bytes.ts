@@ -1,9 +1,5 @@
 // Byte helpers shared by every layer. Pure, no I/O.
 
-/** Each char code's hex digit value, -1 for a code that is not a hex digit (either case). */
-const HEX_DIGITS = Int8Array.from({ length: 256 }, (_, c) =>
-  c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1)
-
 /** V8 keeps a typed array of at most this many bytes on its own heap (V8_TYPED_ARRAY_MAX_SIZE_IN_HEAP). */
 const ON_HEAP_MAX_BYTES = 64
 
@@ -22,29 +18,8 @@ export function toHex (bytes: Uint8Array): string {
   return bufferOf(bytes).toString('hex')
 }
 
-/** Parses hex of either case; returns undefined when the text is not hex of `length` bytes. */
-export function fromHex (text: string, length?: number): Uint8Array | undefined {
-  if (text.length % 2 !== 0 || (length !== undefined && text.length !== length * 2)) return undefined
-  const out = new Uint8Array(text.length / 2)
-  return writeHex(text, out, 0) ? out : undefined
-}
-
-/**
- * Writes the bytes that `text` (of even length) spells in hex of either case into `out` at
- * `offset`; false, at the first char that is not a hex digit. Not Buffer's hex decoder: it
- * reads a char above 0xff by its low byte ('\uff41' as 'A'), where this refuses it.
- */
-export function writeHex (text: string, out: Uint8Array, offset: number): boolean {
-  for (let i = 0, at = offset; i < text.length; i += 2, at++) {
-    const high = text.charCodeAt(i)
-    const low = text.charCodeAt(i + 1)
-    if ((high | low) > 0xff) return false
-    const byte = (HEX_DIGITS[high] << 4) | HEX_DIGITS[low]
-    if (byte < 0) return false
-    out[at] = byte
-  }
-  return true
-}
+// Hex in: the client's decoder, which needs no Buffer (src/client/hex.ts).
+export { fromHex, writeHex } from '../client/hex.js'
 
 /** Where bytesKey copies a small array to read it as a string (this thread's own). */
 const keyScratch = Buffer.allocUnsafeSlow(ON_HEAP_MAX_BYTES)
