@@ -41,10 +41,51 @@ function arrayHeaderBytes (n: number): number {
 }
 
 function writeArrayHeader (out: Uint8Array, offset: number, n: number): number {
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength)
-  if (n <= 15) out[offset] = 0x90 | n
-  else if (n <= 0xffff) { out[offset] = 0xdc; view.setUint16(offset + 1, n) } else { out[offset] = 0xdd; view.setUint32(offset + 1, n) }
-  return offset + arrayHeaderBytes(n)
+  if (n <= 15) {
+    out[offset] = 0x90 | n
+    return offset + 1
+  }
+  out[offset] = n <= 0xffff ? 0xdc : 0xdd
+  return writeBE(out, offset + 1, n, n <= 0xffff ? 2 : 4)
+}
+
+/** A MessagePack bin header, as msgpackr writes it (bin8, bin16, bin32); returns where the bytes go. */
+export function writeBinHeader (out: Uint8Array, at: number, length: number): number {
+  if (length < 0x100) {
+    out[at] = 0xc4
+    out[at + 1] = length
+    return at + 2
+  }
+  out[at] = length < 0x10000 ? 0xc5 : 0xc6
+  return writeBE(out, at + 1, length, length < 0x10000 ? 2 : 4)
+}
+
+const float64 = new DataView(new ArrayBuffer(8))
+
+/** A non-negative safe integer as msgpackr writes it: the smallest uint up to 32 bits, float64 above; returns where it ends. */
+export function writeUint (out: Uint8Array, at: number, value: number): number {
+  if (value < 0x80) {
+    out[at] = value // positive fixint (-0 too)
+    return at + 1
+  }
+  if (value <= 0xffffffff) {
+    const bytes = value < 0x100 ? 1 : value < 0x10000 ? 2 : 4
+    out[at] = bytes === 1 ? 0xcc : bytes === 2 ? 0xcd : 0xce
+    return writeBE(out, at + 1, value, bytes)
+  }
+  out[at] = 0xcb
+  float64.setFloat64(0, value)
+  for (let i = 0; i < 8; i++) out[at + 1 + i] = float64.getUint8(i)
+  return at + 9
+}
+
+/** `value` (below 2^32) big-endian in `bytes` bytes at `at`; returns where it ends. */
+function writeBE (out: Uint8Array, at: number, value: number, bytes: number): number {
+  for (let i = bytes - 1; i >= 0; i--) {
+    out[at + i] = value & 0xff
+    value = Math.floor(value / 0x100)
+  }
+  return at + bytes
 }
 
 /** Copies `parts` into `out` from `offset`; when `offsets` is given, records each part's offset and length there. */

@@ -1,6 +1,7 @@
 // JSON forms of the protocol types for the HTTP API (SPEC section 8): binary fields as hex,
 // lowercase on output, either case on input; unknown fields ignored.
 import { isSafeUint, toHex, writeHex } from './bytes.js'
+import { writeBinHeader, writeUint } from './codec.js'
 import { blockHash, messageId } from './hash.js'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type NetworkParams } from './params.js'
 import { fail, ok, type Result } from './result.js'
@@ -74,50 +75,6 @@ function hexError (value: unknown, length: number | undefined, out: Uint8Array, 
   if (typeof value !== 'string') return 'expected a hex string'
   const valid = value.length % 2 === 0 && (length === undefined || value.length === 2 * length) && writeHex(value, out, at)
   return valid ? undefined : `expected ${length === undefined ? 'hex' : `${length} bytes of hex`}`
-}
-
-/** A MessagePack bin header, as msgpackr writes it (bin8, bin16, bin32); returns where the bytes go. */
-function writeBinHeader (out: Uint8Array, at: number, length: number): number {
-  if (length < 0x100) {
-    out[at] = 0xc4
-    out[at + 1] = length
-    return at + 2
-  }
-  if (length < 0x10000) {
-    out[at] = 0xc5
-    writeBE(out, at + 1, length, 2)
-    return at + 3
-  }
-  out[at] = 0xc6
-  writeBE(out, at + 1, length, 4)
-  return at + 5
-}
-
-const float64 = new DataView(new ArrayBuffer(8))
-
-/** A non-negative safe integer as msgpackr writes it: the smallest uint up to 32 bits, float64 above. */
-function writeUint (out: Uint8Array, at: number, value: number): number {
-  if (value < 0x80) {
-    out[at] = value // positive fixint (-0 too)
-    return at + 1
-  }
-  const bytes = value < 0x100 ? 1 : value < 0x10000 ? 2 : value <= 0xffffffff ? 4 : 8
-  out[at] = bytes === 1 ? 0xcc : bytes === 2 ? 0xcd : bytes === 4 ? 0xce : 0xcb
-  if (bytes < 8) {
-    writeBE(out, at + 1, value, bytes)
-  } else {
-    float64.setFloat64(0, value)
-    for (let i = 0; i < 8; i++) out[at + 1 + i] = float64.getUint8(i)
-  }
-  return at + 1 + bytes
-}
-
-/** `value` (below 2^32) big-endian in `bytes` bytes. */
-function writeBE (out: Uint8Array, at: number, value: number, bytes: number): void {
-  for (let i = bytes - 1; i >= 0; i--) {
-    out[at + i] = value & 0xff
-    value = Math.floor(value / 0x100)
-  }
 }
 
 export interface BlockJson {
