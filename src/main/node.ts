@@ -159,11 +159,16 @@ export class KimuraNode {
       onHalt: () => { void this.stopFollowing() }
     })
     const guard = p.guard
+    // The stored tip rose, by an import or (the leader) by a block it produced: event streams
+    // send the new blocks, and status tips heard above the old tip are compared once reached.
+    const tipRose = (): void => {
+      this.parts.events?.notify()
+      guard.tipAdvanced(store.tip().height)
+    }
 
     p.importer = new BlockImporter(pool, store, this.leaderKey, {
       onImported: (blocks, source) => {
-        this.parts.events?.notify()
-        guard.tipAdvanced(blocks[blocks.length - 1].height)
+        tipRose()
         metrics.blocksReceived.inc({ source }, blocks.length)
         if (source === 'gossip') {
           for (const b of blocks) logger.info({ height: b.height, hash: b.hash, messages: b.messageCount, latencyMs: Date.now() - b.timestamp }, 'block received')
@@ -277,7 +282,7 @@ export class KimuraNode {
             try {
               return await network.publishBlock(block)
             } finally {
-              this.parts.events?.notify()
+              tipRose()
             }
           },
           logger,
