@@ -1,5 +1,5 @@
-// Real Kimura node processes for multi-node tests: 127.0.0.1, ports the nodes pick themselves,
-// temporary data directories, and a teardown that always kills the process and removes its files.
+// Real Kimura node processes for multi-node tests: 127.0.0.1, random free ports kept across
+// restarts (test-ports.ts), temporary data directories, and a teardown that always kills the process and removes its files.
 //
 // Each node runs in its own process group, killed whole at teardown and, through an exit hook,
 // whenever the ava worker exits (a timeout included), so that no node outlives its test file.
@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path'
 import type { ExecutionContext } from 'ava'
 import type { StatusJson } from '../../src/main/api/backend.js'
 import { tempDir } from './temp-dir.js'
+import { claimPort, releasePort } from './test-ports.js'
 import { waitFor } from './wait.js'
 
 export { tempDir }
@@ -100,8 +101,8 @@ export interface NodeSpec {
   leader: boolean
   dataDir: string
   /**
-   * Fixed ports, normally absent: the node then binds port 0 and the helper learns the ports it
-   * got from its log (see `p2pPort` and `apiPort` on NodeProcess).
+   * Fixed ports, normally absent: the first start then claims free ports (`claimPort`), kept
+   * for every restart (see `p2pPort` and `apiPort` on NodeProcess).
    */
   p2pPort?: number
   apiPort?: number
@@ -142,8 +143,8 @@ export class NodeProcess {
   private exited: Promise<number | null> = Promise.resolve(null)
   /** What the current run logged about its ports. */
   private bound: BoundAddresses = {}
-  /** Ports learned on the first start, reused on every restart. */
-  private learned: { p2pPort?: number, apiPort?: number } = {}
+  /** Ports claimed before the first start, reused on every restart. */
+  private claimed: { p2pPort?: number, apiPort?: number } = {}
   private stdoutRest = ''
   private readonly lineListeners = new Set<(line: string) => void>()
 
@@ -160,14 +161,14 @@ export class NodeProcess {
     return this.spec.name ?? (this.spec.leader ? 'leader' : 'peer')
   }
 
-  /** The libp2p TCP port: fixed in the spec, or the one the node reported on its first start. */
+  /** The libp2p TCP port: fixed in the spec, or the one claimed for the first start. */
   get p2pPort (): number | undefined {
-    return this.spec.p2pPort ?? this.learned.p2pPort
+    return this.spec.p2pPort ?? this.claimed.p2pPort
   }
 
-  /** The HTTP API port: fixed in the spec, or the one the node reported on its first start. */
+  /** The HTTP API port: fixed in the spec, or the one claimed for the first start. */
   get apiPort (): number | undefined {
-    return this.spec.apiPort ?? this.learned.apiPort
+    return this.spec.apiPort ?? this.claimed.apiPort
   }
 
   get api (): string {
@@ -227,13 +228,16 @@ export class NodeProcess {
   }
 
   /**
-   * Starts the process and waits until its API answers. The first start binds port 0 and learns
-   * the ports from the log; a restart (same data directory) asks for those same ports again,
-   * since peers were configured with this node's address. Between a stop and the restart another
-   * process could take a freed port: that small window remains.
+   * Starts the process and waits until its API answers. The first start claims the ports; a
+   * restart (same data directory) asks for those same ports again, since peers were configured
+   * with this node's address.
    */
   async start (): Promise<void> {
     if (this.running) throw new Error(`${this.name} is already running`)
+    if (this.spec.commandLine === undefined) {
+      if (this.p2pPort === undefined) this.claimed.p2pPort = await claimPort()
+      if (this.apiPort === undefined) this.claimed.apiPort = await claimPort()
+    }
     this.exitCode = null
     this.exitSignal = null
     this.bound = {}
@@ -268,10 +272,12 @@ export class NodeProcess {
       if (this.bound.apiPort === undefined) return false
       return await this.status().then(() => true, () => false)
     }, 30_000, `${this.name} to log 'HTTP API listening' and its API to answer`)
-    this.learned = {
-      p2pPort: this.learned.p2pPort ?? this.bound.p2pPort,
-      apiPort: this.learned.apiPort ?? this.bound.apiPort
-    }
+  }
+
+  /** Gives back the ports claimed for this node (at teardown; its process is gone). */
+  releasePorts (): void {
+    for (const port of [this.claimed.p2pPort, this.claimed.apiPort]) if (port !== undefined) releasePort(port)
+    this.claimed = {}
   }
 
   private onStdout (text: string): void {
@@ -358,6 +364,7 @@ export function createNodeProcess (t: ExecutionContext, spec: Omit<NodeSpec, 'da
   const node = new NodeProcess({ ...spec, dataDir: spec.dataDir ?? tempDir(t) })
   t.teardown(async () => {
     await node.kill()
+    node.releasePorts()
     node.saveLog(t.title)
   })
   return node

@@ -4,27 +4,16 @@
 import '../../../src/shared/polyfill.js'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 import { MAIN, tempDir } from '../../helpers/node-process.js'
+import { claimPort } from '../../helpers/test-ports.js'
 import { waitFor } from '../../helpers/wait.js'
-
-/** A port that was free a moment ago: this test cannot read the node's log to learn one. */
-async function probePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => { resolve(typeof address === 'object' && address !== null ? address.port : 0) })
-    })
-  })
-}
 
 /** Starts a debug-logging leader whose stdout is `stdout`; killed (its group) at teardown. */
 async function startLeader (t: ExecutionContext, stdout: 'pipe' | number): Promise<{ proc: ChildProcess, api: string }> {
-  const port = await probePort()
+  // This test cannot read the node's log to learn its port: it names one.
+  const port = await claimPort()
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('KIMURA_')))
   const proc = spawn(process.execPath, [MAIN, '--leader', '--db', tempDir(t), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', `127.0.0.1:${port}`, '--block-interval-ms', '50', '--log-level', 'debug', '--log-format', 'json'],
     { stdio: ['ignore', stdout, 'ignore'], env, detached: true })
