@@ -9,7 +9,7 @@ import { ChainLedger, phaseFigures, type PhaseFigures } from './ledger.js'
 import type { LoadGenerator } from './load-client.js'
 import type { RunReply } from './load-protocol.js'
 import type { SubmissionPath } from './messages.js'
-import { HeightWatcher, MemorySampler, scrapeEventLoop, type EventLoopWindow, type MemoryPeaks } from './observe.js'
+import { HeightWatcher, MainThreadMeter, MemorySampler, scrapeEventLoop, type EventLoopWindow, type MainThreadWindow, type MemoryPeaks } from './observe.js'
 
 /** Batches [from, to) of the run's signed batches. */
 export interface BatchRange {
@@ -28,6 +28,8 @@ export interface Phase extends PhaseFigures {
   cpuPct: Record<string, number>
   foreignCpuPct: number | undefined
   eventLoop: EventLoopWindow
+  /** The leader's main thread over the load: on a core, and waiting for one. */
+  leaderMainThread: MainThreadWindow
   /** Over the load and until every node held the last message. */
   memory: Record<string, MemoryPeaks>
   drainS: number
@@ -99,9 +101,12 @@ export class ClusterLoad {
   async phase (range: BatchRange, mode: 'closed' | 'open', clients: number, durationMs: number, rate?: number): Promise<Phase> {
     this.memory.reset()
     const meter = new CpuMeter(this.cpuPids)
+    const leaderPid = this.cpuPids.get(this.cluster.leader.name)
+    const mainThread = leaderPid === undefined ? undefined : new MainThreadMeter(leaderPid)
     await scrapeEventLoop(this.cluster.leader)
     const run = await this.submit(range, mode, clients, durationMs, rate)
     const eventLoop = await scrapeEventLoop(this.cluster.leader)
+    const leaderMainThread = mainThread?.read() ?? { runMsPerS: NaN, waitMsPerS: NaN }
     const cpu = meter.read()
     const drained = await this.drain()
     // Read before the ledger's block reads, which cost the nodes CPU too.
@@ -127,6 +132,7 @@ export class ClusterLoad {
       cpuPct: { ...cpu.byName, bench: cpu.ownPct },
       foreignCpuPct: cpu.foreignPct,
       eventLoop,
+      leaderMainThread,
       memory,
       drainS: drained.seconds,
       nodeCpuSeconds,

@@ -1,6 +1,8 @@
 // Watching node processes from outside while the load runs: when each height first appears on
 // a node (its own log lines), each node's anonymous and resident memory (/proc every ~100 ms),
-// and the leader's event-loop delay (prom-client's gauges on GET /metrics).
+// the leader's event-loop delay (prom-client's gauges on GET /metrics), and how long its main
+// thread waited for a core (/proc schedstat).
+import { readFileSync } from 'node:fs'
 import { metricValue, getMetrics, type ApiTarget } from '../../test/helpers/api-client.js'
 import type { NodeProcess } from '../../test/helpers/node-process.js'
 import { emptyNodeLog, readLogLine } from '../testnet/node-log.js'
@@ -109,4 +111,44 @@ export async function scrapeEventLoop (node: ApiTarget): Promise<EventLoopWindow
   const text = await getMetrics(node)
   const seconds = (name: string): number => metricValue(text, name) ?? NaN
   return { p99Ms: 1000 * seconds('kimura_nodejs_eventloop_lag_p99_seconds'), maxMs: 1000 * seconds('kimura_nodejs_eventloop_lag_max_seconds') }
+}
+
+/** A process's main thread over a window, ms per second of the window. */
+export interface MainThreadWindow {
+  /** On a core. */
+  runMsPerS: number
+  /** Runnable but waiting for a core (the kernel's run queue). */
+  waitMsPerS: number
+}
+
+/** The main thread's [ns on a core, ns waiting to run], from `/proc/<pid>/task/<pid>/schedstat`. */
+function readSchedStat (pid: number): [number, number] | undefined {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'latin1').split(' ').map(Number)
+    return Number.isFinite(run) && Number.isFinite(wait) ? [run, wait] : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * How long a process's main thread ran and waited for a core from construction to `read()`. An
+ * event-loop delay is either work on the loop or the thread waiting in the run queue while
+ * other threads (its own workers, other processes) hold the cores: this tells them apart.
+ * NaN off Linux or without schedstats.
+ */
+export class MainThreadMeter {
+  private readonly start: [number, number] | undefined
+  private readonly startedAt = performance.now()
+
+  constructor (private readonly pid: number) {
+    this.start = readSchedStat(pid)
+  }
+
+  read (): MainThreadWindow {
+    const end = readSchedStat(this.pid)
+    const seconds = (performance.now() - this.startedAt) / 1000
+    if (this.start === undefined || end === undefined) return { runMsPerS: NaN, waitMsPerS: NaN }
+    return { runMsPerS: (end[0] - this.start[0]) / 1e6 / seconds, waitMsPerS: (end[1] - this.start[1]) / 1e6 / seconds }
+  }
 }

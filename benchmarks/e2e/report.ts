@@ -71,6 +71,7 @@ export function summaryRows (measurements: readonly Measurement[]): Array<Record
       'half p50/p99 ms': r.half === undefined ? 'n/a' : `${fmt(r.half.latencyP50Ms)} / ${fmt(r.half.latencyP99Ms)}`,
       'peak anon MB': fmt(maxOver(s.memory, 'peakAnon') / MB),
       'ev-loop p99 ms (idle)': `${fmt(s.eventLoop.p99Ms, 1)} (${fmt(r.idleEventLoop.p99Ms, 1)})`,
+      'leader main thread run / wait ms/s': `${fmt(s.leaderMainThread.runMsPerS)} / ${fmt(s.leaderMainThread.waitMsPerS)}`,
       'gen CPU % / ELU': `${fmt(s.generatorCpuPct)} / ${fmt(s.generatorElu, 2)}`,
       'foreign CPU %': fmt(s.foreignCpuPct, 1),
       correct: r.problems.length === 0 ? 'yes' : 'NO'
@@ -146,6 +147,8 @@ function phaseFigures (prefix: string, m: Measurement, p: Phase, out: Figures): 
   out[`${prefix}_ran_out`] = p.ranOut
   out[`${prefix}_eventloop_p99_ms`] = p.eventLoop.p99Ms
   out[`${prefix}_eventloop_max_ms`] = p.eventLoop.maxMs
+  out[`${prefix}_leader_main_run_ms_per_s`] = p.leaderMainThread.runMsPerS
+  out[`${prefix}_leader_main_wait_ms_per_s`] = p.leaderMainThread.waitMsPerS
   out[`${prefix}_generator_cpu_pct`] = p.generatorCpuPct
   out[`${prefix}_generator_elu`] = p.generatorElu
   for (const [name, pct] of Object.entries(p.cpuPct)) out[`${prefix}_cpu_pct_${name.replace(/-/g, '_')}`] = pct
