@@ -5,6 +5,7 @@ import test from 'ava'
 import { KimuraError } from '../../../src/shared/errors.js'
 import { Network } from '../../../src/main/network/network.js'
 import { PEER_KEY_FILE } from '../../../src/main/network/peer-key.js'
+import { claimPort } from '../../helpers/test-ports.js'
 import { waitFor } from '../../helpers/wait.js'
 import { LEADER_KEY, MemoryChain } from './memory-chain.js'
 import { RecordingHandler, createNode, portOf, reachSubscribers, silentLogger, tempDir, waitForLeader } from './nodes.js'
@@ -65,9 +66,10 @@ test.serial('a corrupt peer key and a leader address without a peer id are typed
 
 test.serial('a peer redials the leader after the leader stops and restarts on the same port and data dir', async t => {
   const leaderDir = await tempDir(t)
-  const leader = await createNode(t, { dataDir: leaderDir })
+  // Below the ephemeral range (claimPort): no connection takes it while the leader is down.
+  const port = await claimPort()
+  const leader = await createNode(t, { dataDir: leaderDir, listen: [`/ip4/127.0.0.1/tcp/${port}`] })
   const leaderAddr = leader.network.getMultiaddrs()[0]
-  const port = portOf(leader.network)
   const peer = await createNode(t, { leaderAddr })
   await waitForLeader(peer)
   // Both directions work: the leader's publishes reach the peer, the peer's reach the leader.
@@ -78,8 +80,7 @@ test.serial('a peer redials the leader after the leader stops and restarts on th
   await waitFor(() => peer.network.connectedPeerCount() === 0, 10_000, 'the peer to notice the leader is gone')
   t.is(await peer.network.publishMessage(new Uint8Array([8])), 0, 'a publish without the leader reaches nobody')
 
-  // The same port again: the OS gave it to the first leader and it was free a moment ago;
-  // another process taking it in between is the one window this test leaves.
+  // The same port again, as an operator restarts a node on its configured address.
   const restarted = await createNode(t, { dataDir: leaderDir, listen: [`/ip4/127.0.0.1/tcp/${port}`] })
   t.is(restarted.network.getMultiaddrs()[0], leaderAddr)
   await waitForLeader(peer, 2, 15_000)
