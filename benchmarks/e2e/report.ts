@@ -15,6 +15,8 @@ export interface Measurement {
   blockIntervalMs: number
   /** Measured right before this measurement. */
   limit: MachineLimit
+  /** Measured right after it (the cluster stopped). */
+  limitAfter: MachineLimit
   /** The highest limit of the whole run (set once every measurement is done). */
   bestLimitPerS?: number
   result: ScenarioResult | { available: true, error: string }
@@ -22,12 +24,17 @@ export interface Measurement {
 
 type Figures = Record<string, number | string | boolean>
 
+/** The machine's limit for a measurement: the faster verifier's rate, the mean of before and after. */
+function machineLimit (m: Measurement): number {
+  return (m.limit.fastest.perSecond + m.limitAfter.fastest.perSecond) / 2
+}
+
 /** The cluster's limit: verifications/s on all cores over (1 + peers), each message being verified once on every node. */
-export function clusterLimit (m: Measurement, perSecond = m.limit.fastest.perSecond): number {
+export function clusterLimit (m: Measurement, perSecond = machineLimit(m)): number {
   return perSecond / (1 + m.peers)
 }
 
-/** Committed on the slowest node over the cluster's limit measured right before. */
+/** Committed on the slowest node over the cluster's limit measured around the run. */
 export function ratio (m: Measurement, phase: Phase): number {
   return phase.committedMinPerS / clusterLimit(m)
 }
@@ -44,7 +51,8 @@ function ratioToBest (m: Measurement, phase: Phase): number {
  * CPU the nodes had.
  */
 function verifyShareOfNodeCpu (m: Measurement, phase: Phase): number {
-  return phase.ackedMessages * (1 + m.peers) / m.limit.fastest.perCpuSecond / phase.nodeCpuSeconds
+  const perCpuSecond = (m.limit.fastest.perCpuSecond + m.limitAfter.fastest.perCpuSecond) / 2
+  return phase.ackedMessages * (1 + m.peers) / perCpuSecond / phase.nodeCpuSeconds
 }
 
 function maxOver (memory: Phase['memory'], key: 'peakAnon' | 'peakRss'): number {
@@ -171,6 +179,10 @@ export function measurementFigures (measurements: readonly Measurement[]): Figur
     out[`${prefix}_verify_per_cpu_s`] = m.limit.fastest.perCpuSecond
     out[`${prefix}_verify_verifier`] = m.limit.fastest.verifier === 'node' ? 'node:crypto' : 'libsodium'
     out[`${prefix}_verify_foreign_cpu_pct`] = m.limit.fastest.foreignCpuPct ?? NaN
+    out[`${prefix}_verify_after_node_crypto_per_s`] = m.limitAfter.nodeCrypto.perSecond
+    out[`${prefix}_verify_after_sodium_per_s`] = m.limitAfter.sodium.perSecond
+    out[`${prefix}_verify_after_per_cpu_s`] = m.limitAfter.fastest.perCpuSecond
+    out[`${prefix}_verify_after_foreign_cpu_pct`] = m.limitAfter.fastest.foreignCpuPct ?? NaN
     out[`${prefix}_limit_per_s`] = clusterLimit(m)
     const r = m.result
     out[`${prefix}_available`] = r.available
