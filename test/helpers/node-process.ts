@@ -1,5 +1,6 @@
 // Real Kimura node processes for multi-node tests: 127.0.0.1, random free ports kept across
-// restarts (test-ports.ts), temporary data directories, and a teardown that always kills the process and removes its files.
+// restarts (test-ports.ts), temporary data directories, and a teardown that always kills the
+// process and removes its files.
 //
 // Each node runs in its own process group, killed whole at teardown and, through an exit hook,
 // whenever the ava worker exits (a timeout included), so that no node outlives its test file.
@@ -161,14 +162,14 @@ export class NodeProcess {
     return this.spec.name ?? (this.spec.leader ? 'leader' : 'peer')
   }
 
-  /** The libp2p TCP port: fixed in the spec, or the one claimed for the first start. */
+  /** The libp2p TCP port: fixed in the spec, claimed for the first start, or (a given command line) the one the run logged. */
   get p2pPort (): number | undefined {
-    return this.spec.p2pPort ?? this.claimed.p2pPort
+    return this.spec.p2pPort ?? this.claimed.p2pPort ?? this.bound.p2pPort
   }
 
-  /** The HTTP API port: fixed in the spec, or the one claimed for the first start. */
+  /** The HTTP API port: fixed in the spec, claimed for the first start, or (a given command line) the one the run logged. */
   get apiPort (): number | undefined {
-    return this.spec.apiPort ?? this.claimed.apiPort
+    return this.spec.apiPort ?? this.claimed.apiPort ?? this.bound.apiPort
   }
 
   get api (): string {
