@@ -68,17 +68,16 @@ function installExitHook (): void {
 
 // ---- What a node logs about the ports it bound ----
 
-/** The ports and addresses a node reports in its JSON log lines on stdout. */
-export interface BoundAddresses {
-  /** From 'network started': listen multiaddrs, each ending in /p2p/<peer id>. */
-  listen?: string[]
+/** The ports a node reports in its JSON log lines on stdout. */
+interface BoundAddresses {
+  /** From 'network started': the port of its first 127.0.0.1 listen multiaddr. */
   p2pPort?: number
   /** From 'HTTP API listening': `api: { host, port }`. */
   apiPort?: number
 }
 
 /** Reads one stdout line; fills in what a 'network started' or 'HTTP API listening' line reports. */
-export function readBoundAddresses (line: string, into: BoundAddresses): void {
+function readBoundAddresses (line: string, into: BoundAddresses): void {
   if (!line.startsWith('{')) return
   let entry: unknown
   try {
@@ -88,9 +87,7 @@ export function readBoundAddresses (line: string, into: BoundAddresses): void {
   }
   if (typeof entry !== 'object' || entry === null || !('msg' in entry)) return
   if (entry.msg === 'network started' && 'listen' in entry && Array.isArray(entry.listen)) {
-    const listen = entry.listen.filter((a): a is string => typeof a === 'string')
-    const port = listen.map(a => /^\/ip4\/127\.0\.0\.1\/tcp\/(\d+)\//.exec(a)?.[1]).find(p => p !== undefined)
-    into.listen = listen
+    const port = entry.listen.map(a => typeof a === 'string' ? /^\/ip4\/127\.0\.0\.1\/tcp\/(\d+)\//.exec(a)?.[1] : undefined).find(p => p !== undefined)
     if (port !== undefined) into.p2pPort = Number(port)
   } else if (entry.msg === 'HTTP API listening' && 'api' in entry && typeof entry.api === 'object' && entry.api !== null &&
       'port' in entry.api && typeof entry.api.port === 'number') {
@@ -113,7 +110,7 @@ export interface NodeSpec {
   extraArgs?: string[]
   /** A name for logs and messages (`leader`, `peer-1`). */
   name?: string
-  /** `debug` unless given. The ports are learned from info lines: warn or error needs fixed ports. */
+  /** `debug` unless given. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error'
   /** Leave out --block-interval-ms, so the node runs with the default interval. */
   defaultInterval?: boolean
@@ -142,21 +139,14 @@ export class NodeProcess {
   /** How many times start() spawned the process. */
   starts = 0
   private exited: Promise<number | null> = Promise.resolve(null)
-  /** What the current run logged about its ports. */
+  /** What the current run logged about its ports (read for a node run from a given command line). */
   private bound: BoundAddresses = {}
   /** Ports claimed before the first start, reused on every restart. */
   private claimed: { p2pPort?: number, apiPort?: number } = {}
   private stdoutRest = ''
   private readonly lineListeners = new Set<(line: string) => void>()
 
-  constructor (readonly spec: NodeSpec) {
-    // The ports are read from JSON info lines: a quieter level or the pretty format hides them.
-    const quiet = spec.logLevel === 'warn' || spec.logLevel === 'error'
-    const pretty = (spec.extraArgs ?? []).some((arg, i, all) => arg === '--log-format=pretty' || (arg === '--log-format' && all[i + 1] === 'pretty'))
-    if ((quiet || pretty) && spec.commandLine === undefined && (spec.p2pPort === undefined || spec.apiPort === undefined)) {
-      throw new Error(`${this.name}: with ${quiet ? `log level ${spec.logLevel}` : 'pretty logs'} the node does not log the ports it bound in JSON; give p2pPort and apiPort`)
-    }
-  }
+  constructor (readonly spec: NodeSpec) {}
 
   get name (): string {
     return this.spec.name ?? (this.spec.leader ? 'leader' : 'peer')
@@ -181,11 +171,6 @@ export class NodeProcess {
   /** The libp2p address the process listens on, without the peer id (port 0 until it reported its port). */
   get listenAddr (): string {
     return `/ip4/127.0.0.1/tcp/${this.p2pPort ?? 0}`
-  }
-
-  /** The listen multiaddrs (ending in /p2p/<peer id>) the current run reported; empty before. */
-  get listenAddrs (): string[] {
-    return this.bound.listen ?? []
   }
 
   /** The running process's id (its main thread's too), if it runs. */
@@ -270,9 +255,9 @@ export class NodeProcess {
     })
     await waitFor(async () => {
       if (!this.running) throw new Error(`${this.name} exited with ${this.exitCode ?? this.exitSignal} during start:\n${this.output.slice(-3000)}`)
-      if (this.bound.apiPort === undefined) return false
+      if (this.apiPort === undefined) return false
       return await this.status().then(() => true, () => false)
-    }, 30_000, `${this.name} to log 'HTTP API listening' and its API to answer`)
+    }, 30_000, `${this.name}'s API to answer`)
   }
 
   /** Gives back the ports claimed for this node (at teardown; its process is gone). */
@@ -298,8 +283,8 @@ export class NodeProcess {
   }
 
   async status (): Promise<StatusJson> {
-    // Before the node reported its port (during start), this.api is not known yet.
-    const port = this.bound.apiPort ?? this.apiPort
+    // A node run from a given command line has no port until it logs one.
+    const port = this.apiPort
     if (port === undefined) throw new Error(`${this.name} has not reported its API port`)
     const res = await fetch(`http://127.0.0.1:${port}/v1/status`)
     if (res.status !== 200) throw new Error(`status answered ${res.status}`)
