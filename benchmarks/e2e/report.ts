@@ -24,13 +24,13 @@ export interface Measurement {
 
 type Figures = Record<string, number | string | boolean>
 
-/** The machine's limit for a measurement: the faster verifier's rate, the mean of before and after. */
-function machineLimit (m: Measurement): number {
-  return (m.limit.fastest.perSecond + m.limitAfter.fastest.perSecond) / 2
+/** A figure of the faster verifier, the mean of the limits measured before and after the run. */
+function aroundRun (m: Measurement, figure: 'perSecond' | 'perCpuSecond'): number {
+  return (m.limit.fastest[figure] + m.limitAfter.fastest[figure]) / 2
 }
 
 /** The cluster's limit: verifications/s on all cores over (1 + peers), each message being verified once on every node. */
-export function clusterLimit (m: Measurement, perSecond = machineLimit(m)): number {
+export function clusterLimit (m: Measurement, perSecond = aroundRun(m, 'perSecond')): number {
   return perSecond / (1 + m.peers)
 }
 
@@ -51,8 +51,7 @@ function ratioToBest (m: Measurement, phase: Phase): number {
  * CPU the nodes had.
  */
 function verifyShareOfNodeCpu (m: Measurement, phase: Phase): number {
-  const perCpuSecond = (m.limit.fastest.perCpuSecond + m.limitAfter.fastest.perCpuSecond) / 2
-  return phase.ackedMessages * (1 + m.peers) / perCpuSecond / phase.nodeCpuSeconds
+  return phase.ackedMessages * (1 + m.peers) / aroundRun(m, 'perCpuSecond') / phase.nodeCpuSeconds
 }
 
 function maxOver (memory: Phase['memory'], key: 'peakAnon' | 'peakRss'): number {
