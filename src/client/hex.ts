@@ -15,9 +15,16 @@ const HEX_DIGITS = Int8Array.from({ length: 256 }, (_, c) =>
 
 /** The bytes `text` spells in hex, or undefined when it is not hex (of `length` bytes, when given). */
 export function fromHex (text: string, length?: number): Uint8Array | undefined {
-  if (text.length % 2 !== 0 || (length !== undefined && text.length !== 2 * length)) return undefined
-  const out = new Uint8Array(text.length / 2)
+  const bytes = hexByteLength(text, length)
+  if (bytes === undefined) return undefined
+  const out = new Uint8Array(bytes)
   return writeHex(text, out, 0) ? out : undefined
+}
+
+/** How many bytes `text` would spell as hex: undefined for an odd length, or one other than `length` bytes when given. Its chars are not checked. */
+export function hexByteLength (text: string, length?: number): number | undefined {
+  if (text.length % 2 !== 0 || (length !== undefined && text.length !== 2 * length)) return undefined
+  return text.length / 2
 }
 
 /**

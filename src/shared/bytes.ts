@@ -19,7 +19,7 @@ export function toHex (bytes: Uint8Array): string {
 }
 
 // Hex in: the client's decoder, which needs no Buffer (src/client/hex.ts).
-export { fromHex, writeHex } from '../client/hex.js'
+export { fromHex, hexByteLength, writeHex } from '../client/hex.js'
 
 /** Where bytesKey copies a small array to read it as a string (this thread's own). */
 const keyScratch = Buffer.allocUnsafeSlow(ON_HEAP_MAX_BYTES)

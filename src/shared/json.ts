@@ -1,6 +1,6 @@
 // JSON forms of the protocol types for the HTTP API (SPEC section 8): binary fields as hex,
 // lowercase on output, either case on input; unknown fields ignored.
-import { isSafeUint, toHex, writeHex } from './bytes.js'
+import { hexByteLength, isSafeUint, toHex, writeHex } from './bytes.js'
 import { writeBinHeader, writeUint } from './codec.js'
 import { blockHash, messageId } from './hash.js'
 import { PUBLIC_KEY_BYTES, SIGNATURE_BYTES, type NetworkParams } from './params.js'
@@ -73,7 +73,7 @@ export function writeMessageFromJson (value: unknown, params: Pick<NetworkParams
 /** Decodes a hex field into `out` at `at`; what is wrong with it, or undefined. */
 function hexError (value: unknown, length: number | undefined, out: Uint8Array, at: number): string | undefined {
   if (typeof value !== 'string') return 'expected a hex string'
-  const valid = value.length % 2 === 0 && (length === undefined || value.length === 2 * length) && writeHex(value, out, at)
+  const valid = hexByteLength(value, length) !== undefined && writeHex(value, out, at)
   return valid ? undefined : `expected ${length === undefined ? 'hex' : `${length} bytes of hex`}`
 }
 
