@@ -41,8 +41,15 @@ const WORKER_URL = new URL('../../workers/pool-worker.js', import.meta.url)
  * ERR_POOL_OVERLOADED (HTTP 503) instead of waiting in piscina's unbounded queue.
  */
 export const MAX_QUEUED_READS = 64
-/** Rendered block JSON kept (stored blocks never change): a few hundred small blocks or a few 10,000-message ones. */
-const RENDER_CACHE = { maxBytes: 32 * 1024 * 1024, maxEntryBytes: 8 * 1024 * 1024 }
+/**
+ * Rendered block JSON kept (stored blocks never change), for readers that ask for one block
+ * again (explorers, event streams joining): a 10,000-message block of 100-byte contents renders
+ * to 0.67 MB as ids (25-35 ms of a worker) and 5.4 MB with its messages (55-60 ms), so 12 MB
+ * holds the newest dozen or so large blocks, or one with its messages. A reader of every block
+ * once (an indexer, a follower) only fills it: at 32 MB it held an eighth of a loaded leader's
+ * anonymous memory (benchmarks/README.md, "The render cache").
+ */
+const RENDER_CACHE = { maxBytes: 12 * 1024 * 1024, maxEntryBytes: 6 * 1024 * 1024 }
 /** Merkle trees kept for proofs: a 10,000-message block's is 640 KB. */
 const TREE_CACHE = { maxBytes: 16 * 1024 * 1024, maxEntryBytes: 4 * 1024 * 1024 }
 
