@@ -45,7 +45,7 @@ export const MAX_QUEUED_READS = 64
  * Rendered block JSON kept (stored blocks never change), for readers that ask for one block
  * again (explorers, event streams joining): a 10,000-message block of 100-byte contents renders
  * to 0.67 MB as ids (25-35 ms of a worker) and 5.4 MB with its messages (55-60 ms), so 12 MB
- * holds the newest dozen or so large blocks, or one with its messages. A reader of every block
+ * holds the dozen or so large blocks read last, or one with its messages. A reader of every block
  * once (an indexer, a follower) only fills it: at 32 MB it held an eighth of a loaded leader's
  * anonymous memory (benchmarks/README.md, "The render cache").
  */
