@@ -270,8 +270,10 @@ export class NodeProcess {
     this.output += text
     const lines = (this.stdoutRest + text).split('\n')
     this.stdoutRest = lines.pop() ?? ''
+    // Only a node run from a given command line has ports this helper did not claim.
+    const readPorts = this.spec.commandLine !== undefined
     for (const line of lines) {
-      readBoundAddresses(line, this.bound)
+      if (readPorts) readBoundAddresses(line, this.bound)
       for (const listener of this.lineListeners) listener(line)
     }
   }
