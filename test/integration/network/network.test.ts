@@ -5,7 +5,7 @@ import test from 'ava'
 import { KimuraError } from '../../../src/shared/errors.js'
 import { Network } from '../../../src/main/network/network.js'
 import { PEER_KEY_FILE } from '../../../src/main/network/peer-key.js'
-import { claimPort } from '../../helpers/test-ports.js'
+import { claimPort, releasePort } from '../../helpers/test-ports.js'
 import { waitFor } from '../../helpers/wait.js'
 import { LEADER_KEY, MemoryChain } from './memory-chain.js'
 import { RecordingHandler, createNode, portOf, reachSubscribers, silentLogger, tempDir, waitForLeader } from './nodes.js'
@@ -68,6 +68,7 @@ test.serial('a peer redials the leader after the leader stops and restarts on th
   const leaderDir = await tempDir(t)
   // Below the ephemeral range (claimPort): no connection takes it while the leader is down.
   const port = await claimPort()
+  t.teardown(() => { releasePort(port) })
   const leader = await createNode(t, { dataDir: leaderDir, listen: [`/ip4/127.0.0.1/tcp/${port}`] })
   const leaderAddr = leader.network.getMultiaddrs()[0]
   const peer = await createNode(t, { leaderAddr })
