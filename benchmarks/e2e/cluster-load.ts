@@ -101,12 +101,11 @@ export class ClusterLoad {
   async phase (range: BatchRange, mode: 'closed' | 'open', clients: number, durationMs: number, rate?: number): Promise<Phase> {
     this.memory.reset()
     const meter = new CpuMeter(this.cpuPids)
-    const leaderPid = this.cpuPids.get(this.cluster.leader.name)
-    const mainThread = leaderPid === undefined ? undefined : new MainThreadMeter(leaderPid)
+    const mainThread = new MainThreadMeter(this.cpuPids.get(this.cluster.leader.name))
     await scrapeEventLoop(this.cluster.leader)
     const run = await this.submit(range, mode, clients, durationMs, rate)
     const eventLoop = await scrapeEventLoop(this.cluster.leader)
-    const leaderMainThread = mainThread?.read() ?? { runMsPerS: NaN, waitMsPerS: NaN }
+    const leaderMainThread = mainThread.read()
     const cpu = meter.read()
     const drained = await this.drain()
     // Read before the ledger's block reads, which cost the nodes CPU too.

@@ -122,7 +122,8 @@ export interface MainThreadWindow {
 }
 
 /** The main thread's [ns on a core, ns waiting to run], from `/proc/<pid>/task/<pid>/schedstat`. */
-function readSchedStat (pid: number): [number, number] | undefined {
+function readSchedStat (pid: number | undefined): [number, number] | undefined {
+  if (pid === undefined) return undefined
   try {
     const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'latin1').split(' ').map(Number)
     return Number.isFinite(run) && Number.isFinite(wait) ? [run, wait] : undefined
@@ -135,13 +136,13 @@ function readSchedStat (pid: number): [number, number] | undefined {
  * How long a process's main thread ran and waited for a core from construction to `read()`. An
  * event-loop delay is either work on the loop or the thread waiting in the run queue while
  * other threads (its own workers, other processes) hold the cores: this tells them apart.
- * NaN off Linux or without schedstats.
+ * NaN off Linux, without schedstats, or without a process (`pid` undefined).
  */
 export class MainThreadMeter {
   private readonly start: [number, number] | undefined
   private readonly startedAt = performance.now()
 
-  constructor (private readonly pid: number) {
+  constructor (private readonly pid: number | undefined) {
     this.start = readSchedStat(pid)
   }
 
