@@ -168,20 +168,22 @@ function phaseFigures (prefix: string, m: Measurement, p: Phase, out: Figures): 
 }
 
 /** Every figure of the measurements, flat: `<config>_<path>_<phase>_<figure>`. */
+/** One measurement of the limit: each verifier's rate, the faster one's per CPU second, and the other processes' share meanwhile. */
+function limitFigures (prefix: string, limit: MachineLimit, out: Figures): void {
+  out[`${prefix}_node_crypto_per_s`] = limit.nodeCrypto.perSecond
+  out[`${prefix}_sodium_per_s`] = limit.sodium.perSecond
+  out[`${prefix}_per_cpu_s`] = limit.fastest.perCpuSecond
+  out[`${prefix}_verifier`] = limit.fastest.verifier === 'node' ? 'node:crypto' : 'libsodium'
+  out[`${prefix}_foreign_cpu_pct`] = limit.fastest.foreignCpuPct ?? NaN
+}
+
 export function measurementFigures (measurements: readonly Measurement[]): Figures {
   const out: Figures = {}
   for (const m of measurements) {
     const prefix = `${m.config}_${m.path}`
     out[`${prefix}_block_interval_ms`] = m.blockIntervalMs
-    out[`${prefix}_verify_node_crypto_per_s`] = m.limit.nodeCrypto.perSecond
-    out[`${prefix}_verify_sodium_per_s`] = m.limit.sodium.perSecond
-    out[`${prefix}_verify_per_cpu_s`] = m.limit.fastest.perCpuSecond
-    out[`${prefix}_verify_verifier`] = m.limit.fastest.verifier === 'node' ? 'node:crypto' : 'libsodium'
-    out[`${prefix}_verify_foreign_cpu_pct`] = m.limit.fastest.foreignCpuPct ?? NaN
-    out[`${prefix}_verify_after_node_crypto_per_s`] = m.limitAfter.nodeCrypto.perSecond
-    out[`${prefix}_verify_after_sodium_per_s`] = m.limitAfter.sodium.perSecond
-    out[`${prefix}_verify_after_per_cpu_s`] = m.limitAfter.fastest.perCpuSecond
-    out[`${prefix}_verify_after_foreign_cpu_pct`] = m.limitAfter.fastest.foreignCpuPct ?? NaN
+    limitFigures(`${prefix}_verify`, m.limit, out)
+    limitFigures(`${prefix}_verify_after`, m.limitAfter, out)
     out[`${prefix}_limit_per_s`] = clusterLimit(m)
     const r = m.result
     out[`${prefix}_available`] = r.available
